@@ -119,7 +119,8 @@ type AppendResult struct {
 
 // ReadStreamOptions select events of one stream. Revisions are inclusive:
 // forwards reads From and later, backwards reads From and earlier; End reads
-// backwards from the last event. Limit 0 reads everything selected.
+// backwards from the last event. Limit 0 reads everything selected; a
+// negative Limit is ErrInvalidReadRange.
 type ReadStreamOptions struct {
 	Backwards bool
 	From      uint64
@@ -129,7 +130,8 @@ type ReadStreamOptions struct {
 // ReadAllOptions select events of the global log. Positions are exclusive, so
 // that the last position seen is where the next page starts: forwards reads
 // events after From (0 reads from the start), backwards reads events before
-// From (End reads from the head). Limit 0 reads everything selected.
+// From (End reads from the head). Limit 0 reads everything selected; a
+// negative Limit is ErrInvalidReadRange.
 type ReadAllOptions struct {
 	Backwards bool
 	From      uint64

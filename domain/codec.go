@@ -1,0 +1,202 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+)
+
+// Registry maps event type names to Go types and back, and refuses
+// conflicts: a name registered twice, or one Go type under two names.
+// NewRegistry holds every v1 event; the package-level EncodeEvent and
+// DecodeEvent behave exactly like a NewRegistry's.
+type Registry struct {
+	types map[string]reflect.Type
+	names map[reflect.Type]string
+}
+
+// NewRegistry returns a registry of every v1 event type.
+func NewRegistry() *Registry {
+	r := &Registry{types: map[string]reflect.Type{}, names: map[reflect.Type]string{}}
+	for _, name := range EventTypes() {
+		if err := r.Register(eventFor(name)); err != nil {
+			panic(err) // the v1 catalogue itself conflicts: a programming error caught by any test
+		}
+	}
+	return r
+}
+
+// Register adds the type of zero (a struct value, not a pointer) under its
+// EventType name.
+func (r *Registry) Register(zero Event) error {
+	if zero == nil {
+		return fmt.Errorf("register event: nil")
+	}
+	t := reflect.TypeOf(zero)
+	name := zero.EventType()
+	switch {
+	case t.Kind() != reflect.Struct:
+		return fmt.Errorf("register event %q: %s is not a struct type", name, t)
+	case name == "":
+		return fmt.Errorf("register event %s: empty type name", t)
+	}
+	if other, ok := r.types[name]; ok {
+		return fmt.Errorf("register event %q: name already taken by %s", name, other)
+	}
+	if other, ok := r.names[t]; ok {
+		return fmt.Errorf("register event %q: %s already registered as %q", name, t, other)
+	}
+	r.types[name] = t
+	r.names[t] = name
+	return nil
+}
+
+// Types lists the registered type names, sorted.
+func (r *Registry) Types() []string {
+	names := make([]string, 0, len(r.types))
+	for n := range r.types {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Encode returns the type name and JSON payload of e, which must be
+// registered.
+func (r *Registry) Encode(e Event) (string, []byte, error) {
+	e = deref(e)
+	if e == nil {
+		return "", nil, fmt.Errorf("encode event: nil")
+	}
+	name, ok := r.names[reflect.TypeOf(e)]
+	if !ok {
+		return "", nil, fmt.Errorf("encode event %q: %w", e.EventType(), ErrUnknownEventType)
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode event %q: %w", name, err)
+	}
+	return name, data, nil
+}
+
+// Decode returns the event of type typ held in data. It is strict: exact
+// member names, no unknown or repeated members, the right JSON types.
+// Errors match ErrUnknownEventType or ErrMalformed and never quote values.
+func (r *Registry) Decode(typ string, data []byte) (Event, error) {
+	t, ok := r.types[typ]
+	if !ok {
+		return nil, fmt.Errorf("decode event %q: %w", clip(typ), ErrUnknownEventType)
+	}
+	return decodeAs(typ, t, data)
+}
+
+// EncodeEvent returns the type name and JSON payload of a v1 event.
+func EncodeEvent(e Event) (string, []byte, error) {
+	e = deref(e)
+	if e == nil {
+		return "", nil, fmt.Errorf("encode event: nil")
+	}
+	zero := eventFor(e.EventType())
+	if zero == nil || reflect.TypeOf(zero) != reflect.TypeOf(e) {
+		return "", nil, fmt.Errorf("encode event %q: %w", e.EventType(), ErrUnknownEventType)
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode event %q: %w", e.EventType(), err)
+	}
+	return e.EventType(), data, nil
+}
+
+// DecodeEvent returns the v1 event of type typ held in data; see
+// Registry.Decode.
+func DecodeEvent(typ string, data []byte) (Event, error) {
+	zero := eventFor(typ)
+	if zero == nil {
+		return nil, fmt.Errorf("decode event %q: %w", clip(typ), ErrUnknownEventType)
+	}
+	return decodeAs(typ, reflect.TypeOf(zero), data)
+}
+
+func decodeAs(typ string, t reflect.Type, data []byte) (Event, error) {
+	ptr := reflect.New(t)
+	if err := decodeStrict(data, ptr.Interface()); err != nil {
+		return nil, fmt.Errorf("decode %s: %w: %v", typ, ErrMalformed, err)
+	}
+	return ptr.Elem().Interface().(Event), nil
+}
+
+// deref turns a pointer to an event into the event value, so that callers
+// may pass either.
+func deref(e Event) Event {
+	if e == nil {
+		return nil
+	}
+	v := reflect.ValueOf(e)
+	if v.Kind() != reflect.Pointer {
+		return e
+	}
+	if v.IsNil() {
+		return nil
+	}
+	ev, ok := v.Elem().Interface().(Event)
+	if !ok {
+		return nil
+	}
+	return ev
+}
+
+// splitPersonal returns e without its personal section, and that section
+// (nil when the event has none or it is nil).
+func splitPersonal(e Event) (Event, any) {
+	v := reflect.New(reflect.TypeOf(e)).Elem()
+	v.Set(reflect.ValueOf(e))
+	f := v.FieldByName("Personal")
+	if !f.IsValid() || f.Kind() != reflect.Pointer || f.IsNil() {
+		return e, nil
+	}
+	personal := f.Interface()
+	f.SetZero()
+	return v.Interface().(Event), personal
+}
+
+// personalType is the type the personal section of events like e points
+// to, or nil when they have none.
+func personalType(e Event) reflect.Type {
+	f, ok := reflect.TypeOf(e).FieldByName("Personal")
+	if !ok || f.Type.Kind() != reflect.Pointer {
+		return nil
+	}
+	return f.Type.Elem()
+}
+
+// hasPersonal reports whether e carries any personal data.
+func hasPersonal(e Event) bool {
+	e = deref(e)
+	if c, ok := e.(EntryCorrected); ok {
+		return c.Personal != nil || (c.Replacement != nil && hasPersonal(c.Replacement))
+	}
+	_, p := splitPersonal(e)
+	return p != nil
+}
+
+// withoutPersonal is e with its personal section removed, as after erasure.
+func withoutPersonal(e Event) Event {
+	if c, ok := e.(EntryCorrected); ok {
+		c.Personal = nil
+		if c.Replacement != nil {
+			c.Replacement = withoutPersonal(c.Replacement)
+		}
+		return c
+	}
+	pub, _ := splitPersonal(e)
+	return pub
+}
+
+// clip bounds a stored type name quoted in an error.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

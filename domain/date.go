@@ -1,0 +1,197 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// Date is a civil date without a time of day or a zone: a business date
+// such as the day a meeting was held. Its zero value means "no date".
+// Dates compare with ==; JSON writes them as "YYYY-MM-DD" and a zero Date
+// as null.
+type Date struct {
+	year  int
+	month time.Month
+	day   int
+}
+
+// NewDate returns the date y-m-d, or an error when no such day exists.
+func NewDate(y int, m time.Month, d int) (Date, error) {
+	if y < 1 || y > 9999 {
+		return Date{}, fmt.Errorf("year %d is outside 0001 to 9999", y)
+	}
+	if m < time.January || m > time.December {
+		return Date{}, fmt.Errorf("month %d does not exist", int(m))
+	}
+	if n := daysIn(y, m); d < 1 || d > n {
+		return Date{}, fmt.Errorf("%s %04d has days 1 to %d, not %d", m, y, n, d)
+	}
+	return Date{y, m, d}, nil
+}
+
+// DateIn is the date t falls on in loc, e.g. today in Europe/Oslo. The
+// caller loads the location, so that this package needs no zone database.
+func DateIn(t time.Time, loc *time.Location) Date {
+	y, m, d := t.In(loc).Date()
+	return Date{y, m, d}
+}
+
+// ParseDate reads exactly "YYYY-MM-DD"; any other layout and any day that
+// does not exist (2026-02-30) is an error that says which rule failed.
+func ParseDate(s string) (Date, error) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return Date{}, fmt.Errorf("date must be written YYYY-MM-DD")
+	}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 {
+		return Date{}, fmt.Errorf("date must be written YYYY-MM-DD with digits only")
+	}
+	date, err := NewDate(y, time.Month(m), d)
+	if err != nil {
+		return Date{}, fmt.Errorf("date %s does not exist: %w", s, err)
+	}
+	return date, nil
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// Year, Month and Day are the date's parts; all zero for the zero Date.
+func (d Date) Year() int { return d.year }
+
+// Month is the date's month.
+func (d Date) Month() time.Month { return d.month }
+
+// Day is the date's day of the month.
+func (d Date) Day() int { return d.day }
+
+// IsZero reports whether d is the zero Date ("no date").
+func (d Date) IsZero() bool { return d == Date{} }
+
+// String is "YYYY-MM-DD", or "" for the zero Date.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.year, int(d.month), d.day)
+}
+
+// Compare returns -1, 0 or +1 as d is before, equal to or after e. The zero
+// Date is before every other date.
+func (d Date) Compare(e Date) int {
+	switch {
+	case d.year != e.year:
+		return cmpInt(d.year, e.year)
+	case d.month != e.month:
+		return cmpInt(int(d.month), int(e.month))
+	default:
+		return cmpInt(d.day, e.day)
+	}
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Before reports whether d is strictly before e.
+func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }
+
+// After reports whether d is strictly after e.
+func (d Date) After(e Date) bool { return d.Compare(e) > 0 }
+
+// Equal reports whether d and e are the same day.
+func (d Date) Equal(e Date) bool { return d == e }
+
+// AddDays is the date n calendar days later (earlier for negative n). The
+// zero Date stays zero, so that a missing date never turns into a real one.
+func (d Date) AddDays(n int) Date {
+	if d.IsZero() {
+		return d
+	}
+	return DateIn(d.midnightUTC().AddDate(0, 0, n), time.UTC)
+}
+
+// DaysSince is the number of calendar days from earlier to d: 0 on the
+// same day, negative when earlier is after d. Measures count days this way
+// (a job on the day of enrolment is at day 0).
+func (d Date) DaysSince(earlier Date) int {
+	return int(d.midnightUTC().Sub(earlier.midnightUTC()).Hours() / 24)
+}
+
+// In is the first instant of d in loc.
+func (d Date) In(loc *time.Location) time.Time {
+	return time.Date(d.year, d.month, d.day, 0, 0, 0, 0, loc)
+}
+
+// midnightUTC counts in UTC, where every day has 24 hours.
+func (d Date) midnightUTC() time.Time { return d.In(time.UTC) }
+
+func dateType() reflect.Type { return reflect.TypeFor[Date]() }
+
+// MarshalJSON writes "YYYY-MM-DD", or null for the zero Date.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + d.String() + `"`), nil
+}
+
+// UnmarshalJSON reads "YYYY-MM-DD" or null (the zero Date). Its errors are
+// *json.UnmarshalTypeError so that the decoder adds the field's path, which
+// DecodeCommand turns into a JSON pointer.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = Date{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return &json.UnmarshalTypeError{Value: "non-string (date must be written YYYY-MM-DD)", Type: dateType()}
+	}
+	parsed, err := ParseDate(s)
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: "string (" + err.Error() + ")", Type: dateType()}
+	}
+	*d = parsed
+	return nil
+}
+
+// MarshalText writes "YYYY-MM-DD" ("" for the zero Date).
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads "YYYY-MM-DD" strictly; "" is the zero Date.
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	parsed, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = parsed
+	return nil
+}

@@ -1,0 +1,314 @@
+package domain
+
+import (
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// Participant is the state of one participant stream, folded from its
+// effective events (corrections applied, voided entries left out). Items
+// carry the event id that recorded them, so that a client can correct or
+// void them, and the episode they belong to.
+type Participant struct {
+	Episodes      []Episode // in order; the last one is current
+	Team          map[string]CaseworkerRole
+	Consents      map[ConsentScope]Consent
+	Goals         []Goal // the plan as a tree: see Goal.ParentID
+	Meetings      []Meeting
+	Scores        []Score
+	Contacts      []Contact
+	Placements    []Placement
+	IncomeSources []IncomeSourcePeriod // at intake, then each change
+	Pauses        []Pause
+	// AddressProtection and Personal are from the latest enrolment, as
+	// corrected. Personal is nil once erased.
+	AddressProtection bool
+	Personal          *EnrolmentPersonal
+	Erased            bool
+	ErasedOn          Date
+}
+
+// Episode is one enrolment up to its exit.
+type Episode struct {
+	Number         int
+	EnrolmentID    uuid.UUID // the ParticipantEnrolled event: the episode's identity
+	Programme      string
+	Office         string
+	EnrolledOn     Date
+	ReferralSource ReferralSource
+	Profile        Profile
+	Exit           *EpisodeExit // nil while open
+	// LastEntryOn is the latest business date recorded in the episode; an
+	// exit may not come before it.
+	LastEntryOn Date
+}
+
+// Open reports whether the episode has not been exited.
+func (e Episode) Open() bool { return e.Exit == nil }
+
+// EpisodeExit is how an episode ended.
+type EpisodeExit struct {
+	EventID     uuid.UUID
+	Date        Date
+	Reason      ExitReason
+	Destination Destination
+	Personal    *NotePersonal
+}
+
+// Consent is the state of one consent scope.
+type Consent struct {
+	InForce     bool
+	GivenOn     Date // the latest ConsentGiven
+	WithdrawnOn Date // the latest ConsentWithdrawn, zero if never
+}
+
+// Goal is a goal or, with a ParentID, a sub-goal of the plan.
+type Goal struct {
+	ID          uuid.UUID
+	ParentID    uuid.UUID // uuid.Nil for a top-level goal
+	EventID     uuid.UUID
+	Episode     int
+	Area        GoalArea
+	SetOn       Date
+	TargetDate  Date
+	Outcome     GoalOutcome // "" while open
+	ClosedOn    Date
+	Personal    *GoalPersonal
+	ClosingNote *NotePersonal
+}
+
+// Open reports whether the goal has not been closed.
+func (g Goal) Open() bool { return g.Outcome == "" }
+
+// Meeting is a MeetingHeld as state keeps it.
+type Meeting struct {
+	EventID       uuid.UUID
+	Episode       int
+	Date          Date
+	Kind          MeetingKind
+	NextMeetingOn Date
+	Personal      *MeetingPersonal
+}
+
+// Score is an IndicatorScored as state keeps it.
+type Score struct {
+	EventID           uuid.UUID
+	Episode           int
+	Date              Date
+	Timepoint         Timepoint
+	Instrument        string
+	InstrumentVersion int
+	Scores            Scores
+}
+
+// Contact is an EmployerContacted as state keeps it.
+type Contact struct {
+	EventID    uuid.UUID
+	Episode    int
+	EmployerID uuid.UUID
+	Date       Date
+	Purpose    ContactPurpose
+	Personal   *NotePersonal
+}
+
+// Placement is a placement with its latest terms.
+type Placement struct {
+	ID              uuid.UUID
+	EventID         uuid.UUID // the PlacementStarted event
+	Episode         int
+	Kind            PlacementKind
+	EmployerID      uuid.UUID
+	StartedOn       Date
+	HoursPercentage int
+	Contract        Contract
+	ChangedOn       Date // the latest PlacementChanged, zero if none
+	EndedOn         Date // zero while open
+	EndReason       PlacementEndReason
+	Personal        *PlacementPersonal
+}
+
+// Open reports whether the placement has not ended.
+func (p Placement) Open() bool { return p.EndedOn.IsZero() }
+
+// IncomeSourcePeriod is a main income source from a date on.
+type IncomeSourcePeriod struct {
+	Episode int
+	From    Date
+	Source  IncomeSource
+}
+
+// Pause is a period of paused participation; To is zero while it lasts.
+type Pause struct {
+	Episode  int
+	From     Date
+	To       Date
+	Reason   PauseReason
+	Personal *NotePersonal
+}
+
+// Status is where a participant stands, beside their phase.
+type Status string
+
+// Statuses.
+const (
+	StatusNotEnrolled Status = "not_enrolled"
+	StatusActive      Status = "active"
+	StatusPaused      Status = "paused"
+	StatusExited      Status = "exited"
+)
+
+// FoldParticipant computes a participant's state from their whole stream.
+// It never rejects a well-formed event: what does not fit (a change to an
+// unknown placement, say) is left out, because the stream is the truth and
+// the decisions, not the fold, keep it consistent.
+func FoldParticipant(history []Recorded) Participant {
+	var p Participant
+	for _, r := range effective(history).events {
+		p.apply(r)
+	}
+	return p
+}
+
+// Status is not_enrolled, active, paused or exited.
+func (p Participant) Status() Status {
+	ep, ok := p.CurrentEpisode()
+	switch {
+	case !ok:
+		return StatusNotEnrolled
+	case !ep.Open():
+		return StatusExited
+	case p.Paused():
+		return StatusPaused
+	}
+	return StatusActive
+}
+
+// CurrentEpisode is the latest episode, open or exited.
+func (p Participant) CurrentEpisode() (Episode, bool) {
+	if len(p.Episodes) == 0 {
+		return Episode{}, false
+	}
+	return p.Episodes[len(p.Episodes)-1], true
+}
+
+// OpenEpisode is the episode in progress, if any.
+func (p Participant) OpenEpisode() (Episode, bool) {
+	ep, ok := p.CurrentEpisode()
+	if !ok || !ep.Open() {
+		return Episode{}, false
+	}
+	return ep, true
+}
+
+// Enrolled reports whether an episode is in progress.
+func (p Participant) Enrolled() bool {
+	_, ok := p.OpenEpisode()
+	return ok
+}
+
+// Exited reports whether the latest episode has ended.
+func (p Participant) Exited() bool {
+	ep, ok := p.CurrentEpisode()
+	return ok && !ep.Open()
+}
+
+// Paused reports whether participation is paused now.
+func (p Participant) Paused() bool {
+	return len(p.Pauses) > 0 && p.Pauses[len(p.Pauses)-1].To.IsZero() && p.Enrolled()
+}
+
+// Goal returns the goal with id.
+func (p Participant) Goal(id uuid.UUID) (Goal, bool) {
+	i := p.goalIndex(id)
+	if i < 0 {
+		return Goal{}, false
+	}
+	return p.Goals[i], true
+}
+
+// SubGoals returns the goals whose parent is id, in the order they were set.
+func (p Participant) SubGoals(id uuid.UUID) []Goal {
+	var out []Goal
+	for _, g := range p.Goals {
+		if g.ParentID == id && id != uuid.Nil {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// Placement returns the placement with id.
+func (p Participant) Placement(id uuid.UUID) (Placement, bool) {
+	i := p.placementIndex(id)
+	if i < 0 {
+		return Placement{}, false
+	}
+	return p.Placements[i], true
+}
+
+// OpenPlacements are the placements of the current episode that have not
+// ended (after an exit: those open at exit).
+func (p Participant) OpenPlacements() []Placement {
+	ep, ok := p.CurrentEpisode()
+	if !ok {
+		return nil
+	}
+	var out []Placement
+	for _, pl := range p.Placements {
+		if pl.Episode == ep.Number && pl.Open() {
+			out = append(out, pl)
+		}
+	}
+	return out
+}
+
+// ScoresAt returns an episode's scores at one timepoint, in recorded order.
+func (p Participant) ScoresAt(episode int, tp Timepoint) []Score {
+	var out []Score
+	for _, s := range p.Scores {
+		if s.Episode == episode && s.Timepoint == tp {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ConsentInForce reports whether consent for scope holds now and was given
+// on or before day.
+func (p Participant) ConsentInForce(scope ConsentScope, day Date) bool {
+	c, ok := p.Consents[scope]
+	return ok && c.InForce && !c.GivenOn.After(day)
+}
+
+// IncomeSourceOn is the main income source in force on day in the current
+// episode: the latest change dated on or before it, else the one at intake.
+func (p Participant) IncomeSourceOn(day Date) IncomeSource {
+	ep, ok := p.CurrentEpisode()
+	if !ok {
+		return ""
+	}
+	src := ep.Profile.IncomeSource
+	var best Date
+	for _, s := range p.IncomeSources {
+		if s.Episode == ep.Number && !s.From.After(day) && !s.From.Before(best) {
+			src, best = s.Source, s.From
+		}
+	}
+	return src
+}
+
+func (p Participant) goalIndex(id uuid.UUID) int {
+	return slices.IndexFunc(p.Goals, func(g Goal) bool { return g.ID == id })
+}
+
+func (p Participant) placementIndex(id uuid.UUID) int {
+	return slices.IndexFunc(p.Placements, func(pl Placement) bool { return pl.ID == id })
+}
+
+func (p Participant) episodeNumber() int {
+	if ep, ok := p.CurrentEpisode(); ok {
+		return ep.Number
+	}
+	return 0
+}
