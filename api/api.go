@@ -1,0 +1,199 @@
+// Package api is caseledger's HTTP layer: routes under /v1 on gorilla/mux,
+// bearer-token identity, strict JSON bodies, and errors as problem+json
+// (RFC 9457), mapped from Go errors in one place (problemFor).
+//
+// Handlers are short: decode, authorise, call, encode. They return an
+// error instead of writing one; cross-cutting work (correlation ids,
+// request logs, panic recovery, authentication) wraps them.
+//
+//	a, err := api.New(api.Config{Logger: log, Verifier: verifier, Ready: ready})
+//	a.Handle(http.MethodPost, "/participants/{id}/meetings", h.recordMeeting,
+//		identity.Caseworker, identity.TeamLead)
+//	srv := &http.Server{Handler: a, ...}
+//
+//	func (h *handlers) recordMeeting(w http.ResponseWriter, r *http.Request) error {
+//		var body recordMeetingBody
+//		if err := h.api.Decode(w, r, &body); err != nil {
+//			return err
+//		}
+//		caller, _ := identity.FromContext(r.Context())
+//		...
+//		h.api.JSON(w, r, http.StatusCreated, result)
+//		return nil
+//	}
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+
+	"github.com/gorilla/mux"
+
+	"github.com/caseledger/caseledger/api/identity"
+)
+
+// Prefix is the path under which every versioned route lives.
+const Prefix = "/v1"
+
+// TokenVerifier checks a bearer token and says whom it identifies.
+// *identity.Verifier is one; its errors wrap identity.ErrInvalidToken or
+// identity.ErrMissingToken.
+type TokenVerifier interface {
+	Verify(ctx context.Context, rawToken string) (identity.Identity, error)
+}
+
+// Config is what New needs.
+type Config struct {
+	// Logger receives request logs and failures; New makes every record
+	// logged with a request's context carry its correlation id. Nil
+	// discards them.
+	Logger *slog.Logger
+	// Verifier authenticates the routes registered with Handle. Required.
+	Verifier TokenVerifier
+	// Ready reports whether the process can serve (store open, read models
+	// caught up); its error is the reason /readyz gives. Nil is always
+	// ready.
+	Ready func(context.Context) error
+	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// API is the HTTP handler of caseledger: register routes with Handle, then
+// serve it. Register every route before serving.
+type API struct {
+	log      *slog.Logger
+	verifier TokenVerifier
+	ready    func(context.Context) error
+	maxBody  int64
+	root     *mux.Router
+	handler  http.Handler
+}
+
+// HandlerFunc handles a request. It writes the response when it succeeds
+// and returns an error otherwise, which the API answers as a problem (see
+// API.Error). It must not write anything before returning an error.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// New returns an API with the health endpoints (/livez, /readyz) and
+// GET /v1/me in place.
+func New(cfg Config) (*API, error) {
+	if cfg.Verifier == nil {
+		return nil, errors.New("api: Config.Verifier is required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = slog.New(CorrelationHandler(log.Handler()))
+	maxBody := cfg.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	a := &API{
+		log:      log,
+		verifier: cfg.Verifier,
+		ready:    cfg.Ready,
+		maxBody:  maxBody,
+		root:     mux.NewRouter(),
+	}
+	a.root.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.Error(w, r, ErrNotFound)
+	})
+	a.root.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.Error(w, r, errMethodNotAllowed)
+	})
+	a.root.Use(recordRoute)
+	a.root.Handle("/livez", a.adapt(a.livez)).Methods(http.MethodGet, http.MethodHead)
+	a.root.Handle("/readyz", a.adapt(a.readyz)).Methods(http.MethodGet, http.MethodHead)
+	a.handler = correlate(a.logRequests(a.recoverPanics(a.root)))
+
+	a.Handle(http.MethodGet, "/me", a.me)
+	return a, nil
+}
+
+// ServeHTTP serves a request through the whole chain: correlation id,
+// request log, panic recovery, routing, authentication, the handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.handler.ServeHTTP(w, r)
+}
+
+// Handle registers h for method and path under /v1 (path "/participants/{id}"
+// serves "/v1/participants/{id}"). Every such route needs a valid bearer
+// token; the caller's identity.Identity is in the request's context. When
+// roles are given, any other role is refused with 403 before h runs; a
+// finer check (office, assignment) is h's, through the access policy.
+//
+// The returned route can be narrowed further (Queries, Headers, Name).
+func (a *API) Handle(method, path string, h HandlerFunc, roles ...identity.Role) *mux.Route {
+	// On the root router, not a PathPrefix subrouter: mux (v1.8.1) copies a
+	// subrouter's prefix matcher into each of its routes, and every route
+	// after one that matched the path but not the method then clears the
+	// mismatch, so a wrong method got 404 instead of 405.
+	return a.root.Handle(Prefix+path, a.authenticate(roles, a.adapt(h))).Methods(method)
+}
+
+// Decode reads the request body strictly into v; see DecodeJSON. A
+// handler returns its error as it is.
+func (a *API) Decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return DecodeJSON(w, r, v, a.maxBody)
+}
+
+// ReadBody returns the request body, checked as ReadBody says, within the
+// configured limit.
+func (a *API) ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return ReadBody(w, r, a.maxBody)
+}
+
+// JSON writes v as the JSON response with the given status. v is encoded
+// before anything is written, so a value that cannot be encoded becomes a
+// 500 problem rather than half a response.
+func (a *API) JSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n')) // a failed write means the client left
+}
+
+// Logger returns the API's logger, whose records carry the correlation id
+// of the context they are logged with.
+func (a *API) Logger() *slog.Logger { return a.log }
+
+// Var returns the path variable name of the matched route ("" if none).
+func Var(r *http.Request, name string) string { return mux.Vars(r)[name] }
+
+func (a *API) adapt(h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.Error(w, r, err)
+		}
+	})
+}
+
+// me answers who the caller is, as the token says; it is how a client (or
+// the demo's curl line) checks a token.
+func (a *API) me(w http.ResponseWriter, r *http.Request) error {
+	id, ok := identity.FromContext(r.Context())
+	if !ok {
+		return identity.ErrMissingToken
+	}
+	a.JSON(w, r, http.StatusOK, struct {
+		UserID string        `json:"userId"`
+		Role   identity.Role `json:"role"`
+		Office string        `json:"office,omitempty"`
+	}{id.UserID, id.Role, id.Office})
+	return nil
+}
+
+func allowed(roles []identity.Role, r identity.Role) bool {
+	return len(roles) == 0 || slices.Contains(roles, r)
+}

@@ -1,0 +1,344 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/caseledger/caseledger/api/identity"
+	"github.com/caseledger/caseledger/casework"
+	"github.com/caseledger/caseledger/domain"
+)
+
+// ProtectedLabel stands in for the name of a participant under strengthened
+// address protection, for everyone not allowed to see who it is.
+const ProtectedLabel = "Protected participant"
+
+const maxPurposeLen = 200
+
+func (c *caseworkRoutes) getParticipant(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	caller, _ := identity.FromContext(r.Context())
+	if caller.Role == identity.Auditor {
+		if err := checkPurpose(r); err != nil {
+			return err
+		}
+	}
+	h, rev, err := c.svc.Load(r.Context(), domain.ParticipantStream(id))
+	if errors.Is(err, casework.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	p := domain.FoldParticipant(h)
+	if caller.Role != identity.Auditor {
+		if err := mayWrite(caller, p); err != nil {
+			return err
+		}
+	}
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(rev, 10)))
+	c.api.JSON(w, r, http.StatusOK, participantOf(id, rev, p, c.svc.Today(), mayIdentify(caller, p)))
+	return nil
+}
+
+// checkPurpose requires an auditor to say why they look (access.md).
+func checkPurpose(r *http.Request) error {
+	purpose := strings.TrimSpace(r.Header.Get(headerPurpose))
+	if purpose == "" || len(purpose) > maxPurposeLen {
+		return NewProblem(http.StatusBadRequest, "purpose_required", "auditors state the purpose of every request",
+			HeaderError(headerPurpose, "required", "a purpose of 1 to 200 characters"))
+	}
+	return nil
+}
+
+// mayIdentify says whether the caller may see who a participant is and
+// what was written about them: always, unless the participant is under
+// strengthened address protection, which only auditors and the
+// caseworkers assigned to them see through.
+func mayIdentify(caller identity.Identity, p domain.Participant) bool {
+	if !p.AddressProtection || caller.Role == identity.Auditor {
+		return true
+	}
+	_, assigned := p.Team[caller.UserID]
+	return assigned
+}
+
+// participantView is a participant's current state as the API shows it.
+type participantView struct {
+	ID                uuid.UUID        `json:"id"`
+	Revision          uint64           `json:"revision"`
+	Status            domain.Status    `json:"status"`
+	Phase             domain.Phase     `json:"phase"`
+	AddressProtection bool             `json:"address_protection"`
+	Name              string           `json:"name,omitempty"`
+	Personal          any              `json:"personal,omitempty"`
+	Erased            bool             `json:"erased"`
+	Episodes          []episodeView    `json:"episodes"`
+	Team              []teamMemberView `json:"team"`
+	Consents          []consentView    `json:"consents"`
+	Goals             []goalView       `json:"goals"`
+	Meetings          []meetingView    `json:"meetings"`
+	Scores            []scoreView      `json:"scores"`
+	EmployerContacts  []contactView    `json:"employer_contacts"`
+	Placements        []placementView  `json:"placements"`
+	IncomeSources     []incomeView     `json:"income_sources"`
+	Pauses            []pauseView      `json:"pauses"`
+	DaysInProgramme   int              `json:"days_in_programme"`
+	OpenPlacementIDs  []uuid.UUID      `json:"open_placement_ids"`
+	Redacted          bool             `json:"redacted"`
+}
+
+type episodeView struct {
+	Number         int                   `json:"number"`
+	EnrolmentID    uuid.UUID             `json:"enrolment_id"`
+	Programme      string                `json:"programme"`
+	Office         string                `json:"office"`
+	EnrolledOn     domain.Date           `json:"enrolled_on"`
+	ReferralSource domain.ReferralSource `json:"referral_source"`
+	Profile        domain.Profile        `json:"profile"`
+	Exit           *exitView             `json:"exit,omitempty"`
+}
+
+type exitView struct {
+	EventID     uuid.UUID          `json:"event_id"`
+	Date        domain.Date        `json:"date"`
+	Reason      domain.ExitReason  `json:"reason"`
+	Destination domain.Destination `json:"destination"`
+	Personal    any                `json:"personal,omitempty"`
+}
+
+type teamMemberView struct {
+	UserID string                `json:"user_id"`
+	Role   domain.CaseworkerRole `json:"role"`
+}
+
+type consentView struct {
+	Scope       domain.ConsentScope `json:"scope"`
+	InForce     bool                `json:"in_force"`
+	GivenOn     domain.Date         `json:"given_on,omitzero"`
+	WithdrawnOn domain.Date         `json:"withdrawn_on,omitzero"`
+}
+
+type goalView struct {
+	ID         uuid.UUID          `json:"id"`
+	ParentID   uuid.UUID          `json:"parent_id,omitzero"`
+	EventID    uuid.UUID          `json:"event_id"`
+	Episode    int                `json:"episode"`
+	Area       domain.GoalArea    `json:"area"`
+	SetOn      domain.Date        `json:"set_on"`
+	TargetDate domain.Date        `json:"target_date,omitzero"`
+	Outcome    domain.GoalOutcome `json:"outcome,omitempty"`
+	ClosedOn   domain.Date        `json:"closed_on,omitzero"`
+	Personal   any                `json:"personal,omitempty"`
+}
+
+type meetingView struct {
+	EventID       uuid.UUID          `json:"event_id"`
+	Episode       int                `json:"episode"`
+	Date          domain.Date        `json:"date"`
+	Kind          domain.MeetingKind `json:"kind"`
+	NextMeetingOn domain.Date        `json:"next_meeting_on,omitzero"`
+	Personal      any                `json:"personal,omitempty"`
+}
+
+type scoreView struct {
+	EventID           uuid.UUID        `json:"event_id"`
+	Episode           int              `json:"episode"`
+	Date              domain.Date      `json:"date"`
+	Timepoint         domain.Timepoint `json:"timepoint"`
+	Instrument        string           `json:"instrument"`
+	InstrumentVersion int              `json:"instrument_version"`
+	Scores            domain.Scores    `json:"scores"`
+}
+
+type contactView struct {
+	EventID    uuid.UUID             `json:"event_id"`
+	Episode    int                   `json:"episode"`
+	EmployerID uuid.UUID             `json:"employer_id"`
+	Date       domain.Date           `json:"date"`
+	Purpose    domain.ContactPurpose `json:"purpose"`
+	Personal   any                   `json:"personal,omitempty"`
+}
+
+type placementView struct {
+	ID              uuid.UUID                 `json:"id"`
+	EventID         uuid.UUID                 `json:"event_id"`
+	Episode         int                       `json:"episode"`
+	Kind            domain.PlacementKind      `json:"kind"`
+	EmployerID      uuid.UUID                 `json:"employer_id,omitzero"`
+	StartedOn       domain.Date               `json:"started_on"`
+	HoursPercentage int                       `json:"hours_percentage"`
+	Contract        domain.Contract           `json:"contract,omitempty"`
+	ChangedOn       domain.Date               `json:"changed_on,omitzero"`
+	EndedOn         domain.Date               `json:"ended_on,omitzero"`
+	EndReason       domain.PlacementEndReason `json:"end_reason,omitempty"`
+	Personal        any                       `json:"personal,omitempty"`
+}
+
+type incomeView struct {
+	Episode int                 `json:"episode"`
+	From    domain.Date         `json:"from"`
+	Source  domain.IncomeSource `json:"source"`
+}
+
+type pauseView struct {
+	Episode  int                `json:"episode"`
+	From     domain.Date        `json:"from"`
+	To       domain.Date        `json:"to,omitzero"`
+	Reason   domain.PauseReason `json:"reason"`
+	Personal any                `json:"personal,omitempty"`
+}
+
+// participantOf builds the view; identify false leaves out every personal
+// section and shows the neutral label instead of the name.
+func participantOf(id uuid.UUID, rev uint64, p domain.Participant, today domain.Date, identify bool) participantView {
+	// personal shows a personal section only to whom may see it; a typed
+	// nil pointer must become an untyped nil for omitempty to drop it.
+	personal := func(v any, isNil bool) any {
+		if !identify || isNil {
+			return nil
+		}
+		return v
+	}
+	v := participantView{
+		ID: id, Revision: rev, Status: p.Status(), Phase: p.Phase(),
+		AddressProtection: p.AddressProtection, Erased: p.Erased, Redacted: !identify,
+		Episodes: []episodeView{}, Team: []teamMemberView{}, Consents: []consentView{}, Goals: []goalView{},
+		Meetings: []meetingView{}, Scores: []scoreView{}, EmployerContacts: []contactView{},
+		Placements: []placementView{}, IncomeSources: []incomeView{}, Pauses: []pauseView{},
+		OpenPlacementIDs: []uuid.UUID{},
+	}
+	switch {
+	case !identify:
+		v.Name = ProtectedLabel
+	case p.Personal != nil:
+		v.Name = p.Personal.Name
+		v.Personal = p.Personal
+	}
+	for _, ep := range p.Episodes {
+		ev := episodeView{Number: ep.Number, EnrolmentID: ep.EnrolmentID, Programme: ep.Programme, Office: ep.Office,
+			EnrolledOn: ep.EnrolledOn, ReferralSource: ep.ReferralSource, Profile: ep.Profile}
+		if ep.Exit != nil {
+			ev.Exit = &exitView{EventID: ep.Exit.EventID, Date: ep.Exit.Date, Reason: ep.Exit.Reason,
+				Destination: ep.Exit.Destination, Personal: personal(ep.Exit.Personal, ep.Exit.Personal == nil)}
+		}
+		v.Episodes = append(v.Episodes, ev)
+	}
+	if ep, ok := p.OpenEpisode(); ok {
+		v.DaysInProgramme = today.DaysSince(ep.EnrolledOn)
+	}
+	users := make([]string, 0, len(p.Team))
+	for u := range p.Team {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	for _, u := range users {
+		v.Team = append(v.Team, teamMemberView{UserID: u, Role: p.Team[u]})
+	}
+	scopes := make([]domain.ConsentScope, 0, len(p.Consents))
+	for s := range p.Consents {
+		scopes = append(scopes, s)
+	}
+	slices.Sort(scopes)
+	for _, s := range scopes {
+		c := p.Consents[s]
+		v.Consents = append(v.Consents, consentView{Scope: s, InForce: c.InForce, GivenOn: c.GivenOn, WithdrawnOn: c.WithdrawnOn})
+	}
+	for _, g := range p.Goals {
+		v.Goals = append(v.Goals, goalView{ID: g.ID, ParentID: g.ParentID, EventID: g.EventID, Episode: g.Episode,
+			Area: g.Area, SetOn: g.SetOn, TargetDate: g.TargetDate, Outcome: g.Outcome, ClosedOn: g.ClosedOn,
+			Personal: personal(g.Personal, g.Personal == nil)})
+	}
+	for _, m := range p.Meetings {
+		v.Meetings = append(v.Meetings, meetingView{EventID: m.EventID, Episode: m.Episode, Date: m.Date, Kind: m.Kind,
+			NextMeetingOn: m.NextMeetingOn, Personal: personal(m.Personal, m.Personal == nil)})
+	}
+	for _, s := range p.Scores {
+		v.Scores = append(v.Scores, scoreView{EventID: s.EventID, Episode: s.Episode, Date: s.Date, Timepoint: s.Timepoint,
+			Instrument: s.Instrument, InstrumentVersion: s.InstrumentVersion, Scores: s.Scores})
+	}
+	for _, c := range p.Contacts {
+		v.EmployerContacts = append(v.EmployerContacts, contactView{EventID: c.EventID, Episode: c.Episode,
+			EmployerID: c.EmployerID, Date: c.Date, Purpose: c.Purpose, Personal: personal(c.Personal, c.Personal == nil)})
+	}
+	for _, pl := range p.Placements {
+		v.Placements = append(v.Placements, placementView{ID: pl.ID, EventID: pl.EventID, Episode: pl.Episode, Kind: pl.Kind,
+			EmployerID: pl.EmployerID, StartedOn: pl.StartedOn, HoursPercentage: pl.HoursPercentage, Contract: pl.Contract,
+			ChangedOn: pl.ChangedOn, EndedOn: pl.EndedOn, EndReason: pl.EndReason, Personal: personal(pl.Personal, pl.Personal == nil)})
+		if pl.Open() {
+			v.OpenPlacementIDs = append(v.OpenPlacementIDs, pl.ID)
+		}
+	}
+	for _, in := range p.IncomeSources {
+		v.IncomeSources = append(v.IncomeSources, incomeView{Episode: in.Episode, From: in.From, Source: in.Source})
+	}
+	for _, pa := range p.Pauses {
+		v.Pauses = append(v.Pauses, pauseView{Episode: pa.Episode, From: pa.From, To: pa.To, Reason: pa.Reason,
+			Personal: personal(pa.Personal, pa.Personal == nil)})
+	}
+	return v
+}
+
+func (c *caseworkRoutes) getEmployer(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	h, rev, err := c.svc.Load(r.Context(), domain.EmployerStream(id))
+	if errors.Is(err, casework.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	e := domain.FoldEmployer(h)
+	if !e.Registered {
+		return ErrNotFound
+	}
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(rev, 10)))
+	c.api.JSON(w, r, http.StatusOK, struct {
+		ID                 uuid.UUID                `json:"id"`
+		Revision           uint64                   `json:"revision"`
+		OrganisationNumber string                   `json:"organisation_number"`
+		Name               string                   `json:"name"`
+		IndustryCode       string                   `json:"industry_code"`
+		Municipality       string                   `json:"municipality"`
+		Personal           *domain.EmployerPersonal `json:"personal,omitempty"`
+	}{id, rev, e.OrganisationNumber, e.Name, e.IndustryCode, e.Municipality, e.Personal})
+	return nil
+}
+
+func (c *caseworkRoutes) getProgramme(w http.ResponseWriter, r *http.Request) error {
+	slug := Var(r, "slug")
+	if !domain.ValidSlug(slug) {
+		return ErrNotFound
+	}
+	h, rev, err := c.svc.Load(r.Context(), domain.ProgrammeStream(slug))
+	if errors.Is(err, casework.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	p := domain.FoldProgramme(h)
+	if !p.Defined {
+		return ErrNotFound
+	}
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(rev, 10)))
+	c.api.JSON(w, r, http.StatusOK, struct {
+		Slug     string          `json:"slug"`
+		Revision uint64          `json:"revision"`
+		Name     string          `json:"name"`
+		Targets  []domain.Target `json:"targets"`
+		Version  int             `json:"version"`
+	}{p.Slug, rev, p.Name, p.Targets, p.Version})
+	return nil
+}

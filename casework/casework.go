@@ -1,0 +1,290 @@
+// Package casework runs commands against the event log: it loads a stream,
+// folds it, lets the domain decide which events follow, and appends them
+// with the revision it read as the expected revision. Every write of the
+// product, from the HTTP API or the demo-data seeder, goes through Execute.
+package casework
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+	// Business dates are counted in Europe/Oslo on every machine, including
+	// those without a system time-zone database.
+	_ "time/tzdata"
+
+	"github.com/google/uuid"
+
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/eventstore"
+)
+
+// Errors callers decide on.
+var (
+	// ErrPreconditionFailed: the client named the revision it expects
+	// (If-Match) and the stream is elsewhere. The client must reload.
+	ErrPreconditionFailed = errors.New("stream is not at the expected revision")
+	// ErrIdempotencyKeyReused: the key was used before for a different
+	// request, so replaying the earlier answer would be wrong.
+	ErrIdempotencyKeyReused = errors.New("idempotency key was used for a different request")
+	// ErrNotFound: the stream holds no events.
+	ErrNotFound = errors.New("not found")
+)
+
+// Request says who asks, and how the write must relate to what came before.
+type Request struct {
+	Actor         domain.Actor
+	CorrelationID uuid.UUID
+	// IdempotencyKey, when set, makes the request safe to retry: event ids
+	// derive from it, so a retry stores nothing twice and gets the first
+	// answer again.
+	IdempotencyKey string
+	// Digest identifies the request's content (method, path, body), so that
+	// a key reused for another request is refused rather than replayed.
+	Digest string
+	// IfMatch, when set, is the stream revision the client last saw (-1 for
+	// a stream it saw empty); a stream elsewhere fails with
+	// ErrPreconditionFailed instead of being decided again.
+	IfMatch *int64
+}
+
+// Result is where a write landed.
+type Result struct {
+	Stream string `json:"stream"`
+	// Revision is the stream's revision after the write (its ETag).
+	Revision uint64 `json:"revision"`
+	// Position is the global log position of the last event written; a
+	// later query may ask to have seen it.
+	Position uint64      `json:"position"`
+	EventIDs []uuid.UUID `json:"event_ids"`
+}
+
+// Decision decides the events a command leads to, given the stream's
+// history and today's date (Europe/Oslo).
+type Decision func(history []domain.Recorded, today domain.Date) ([]domain.Event, error)
+
+// Options tune a Service; the zero value works.
+type Options struct {
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Location is where business dates are counted; Europe/Oslo when nil.
+	Location *time.Location
+	// MaxAttempts bounds how often a command is decided again after a
+	// concurrent write won the race; 5 when 0.
+	MaxAttempts int
+	// CacheStreams bounds how many folded streams are kept; 10,000 when 0.
+	CacheStreams int
+}
+
+// Service executes commands. It is safe for concurrent use.
+type Service struct {
+	store       eventstore.Store
+	now         func() time.Time
+	loc         *time.Location
+	maxAttempts int
+	cache       *historyCache
+}
+
+// New returns a Service writing to store.
+func New(store eventstore.Store, opts Options) (*Service, error) {
+	s := &Service{store: store, now: opts.Now, loc: opts.Location, maxAttempts: opts.MaxAttempts}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.loc == nil {
+		loc, err := time.LoadLocation("Europe/Oslo")
+		if err != nil {
+			return nil, fmt.Errorf("load business time zone: %w", err)
+		}
+		s.loc = loc
+	}
+	if s.maxAttempts <= 0 {
+		s.maxAttempts = 5
+	}
+	size := opts.CacheStreams
+	if size <= 0 {
+		size = 10_000
+	}
+	s.cache = newHistoryCache(size)
+	return s, nil
+}
+
+// Today is the current business date.
+func (s *Service) Today() domain.Date { return domain.DateIn(s.now(), s.loc) }
+
+// Load returns the decoded history of a stream and its revision; a stream
+// without events is ErrNotFound.
+func (s *Service) Load(ctx context.Context, stream string) ([]domain.Recorded, uint64, error) {
+	h, err := s.load(ctx, stream)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(h.events) == 0 {
+		return nil, 0, fmt.Errorf("load %s: %w", stream, ErrNotFound)
+	}
+	return h.events, h.revision(), nil
+}
+
+// Execute decides and appends the events of one command to stream.
+func (s *Service) Execute(ctx context.Context, stream string, req Request, decide Decision) (Result, error) {
+	var lastConflict error
+	for range s.maxAttempts {
+		h, err := s.load(ctx, stream)
+		if err != nil {
+			return Result{}, err
+		}
+		ids := newIDSource(req, stream)
+		if res, ok, err := replay(h, ids, req); ok || err != nil {
+			return res, err
+		}
+		if req.IfMatch != nil && *req.IfMatch != h.expectedRevision() {
+			return Result{}, fmt.Errorf("write to %s: %w: expected %d, stream is at %d", stream, ErrPreconditionFailed, *req.IfMatch, h.expectedRevision())
+		}
+		events, err := decide(h.events, s.Today())
+		if err != nil {
+			return Result{}, err
+		}
+		data, err := s.encode(events, ids, req)
+		if err != nil {
+			return Result{}, fmt.Errorf("write to %s: %w", stream, err)
+		}
+		expected := eventstore.NoStream
+		if len(h.events) > 0 {
+			expected = eventstore.AtRevision(h.revision())
+		}
+		res, err := s.store.Append(ctx, stream, expected, data...)
+		var conflict *eventstore.ConflictError
+		if errors.As(err, &conflict) {
+			if req.IfMatch != nil {
+				return Result{}, fmt.Errorf("write to %s: %w: %w", stream, ErrPreconditionFailed, err)
+			}
+			lastConflict = err
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("write to %s: %w", stream, err)
+		}
+		out := Result{Stream: stream, Revision: res.Revision, Position: res.Position}
+		for _, d := range data {
+			out.EventIDs = append(out.EventIDs, d.ID)
+		}
+		return out, nil
+	}
+	return Result{}, fmt.Errorf("write to %s: gave up after %d concurrent writes: %w", stream, s.maxAttempts, lastConflict)
+}
+
+func (s *Service) encode(events []domain.Event, ids idSource, req Request) ([]eventstore.EventData, error) {
+	if len(events) == 0 {
+		return nil, errors.New("the decision produced no events")
+	}
+	now := s.now()
+	data := make([]eventstore.EventData, len(events))
+	for i, ev := range events {
+		typ, payload, err := domain.EncodeEvent(ev)
+		if err != nil {
+			return nil, err
+		}
+		meta := domain.NewMetadata(ev, req.Actor, now, s.loc, req.CorrelationID, uuid.Nil)
+		if req.IdempotencyKey != "" {
+			meta.RequestDigest = req.Digest
+		}
+		mb, err := domain.EncodeMetadata(meta)
+		if err != nil {
+			return nil, err
+		}
+		data[i] = eventstore.EventData{ID: ids.id(i), Type: typ, ContentType: "application/json", Data: payload, Metadata: mb}
+	}
+	return data, nil
+}
+
+// idSource gives the ids of the events a request writes: random, or
+// derived from the idempotency key so that a retry writes the same ids.
+type idSource struct {
+	base uuid.UUID // uuid.Nil when the request has no key
+}
+
+// idempotencyNamespace scopes derived event ids to this product.
+var idempotencyNamespace = uuid.MustParse("6f1c2a7e-3d54-4b8e-9a1f-2c7d5e8b4a10")
+
+func newIDSource(req Request, stream string) idSource {
+	if req.IdempotencyKey == "" {
+		return idSource{}
+	}
+	// The user is part of the scope: two users who happen to pick the same
+	// key must not see each other's answers.
+	var b bytes.Buffer
+	for _, part := range []string{req.Actor.UserID, req.IdempotencyKey, stream} {
+		binary.Write(&b, binary.BigEndian, uint32(len(part)))
+		b.WriteString(part)
+	}
+	return idSource{base: uuid.NewSHA1(idempotencyNamespace, b.Bytes())}
+}
+
+func (s idSource) keyed() bool { return s.base != uuid.Nil }
+
+func (s idSource) id(i int) uuid.UUID {
+	if !s.keyed() {
+		return uuid.New()
+	}
+	var b [20]byte
+	copy(b[:16], s.base[:])
+	binary.BigEndian.PutUint32(b[16:], uint32(i))
+	return uuid.NewSHA1(idempotencyNamespace, b[:])
+}
+
+// replay answers a retried request from the stream: when the stream holds
+// the first event id the request derives, the request was carried out
+// before and its result is reported again.
+func replay(h history, ids idSource, req Request) (Result, bool, error) {
+	if !ids.keyed() {
+		return Result{}, false, nil
+	}
+	first := ids.id(0)
+	for i, r := range h.events {
+		if r.ID != first {
+			continue
+		}
+		if r.Meta.RequestDigest != req.Digest {
+			return Result{}, false, fmt.Errorf("write to %s: %w", r.Stream, ErrIdempotencyKeyReused)
+		}
+		res := Result{Stream: r.Stream}
+		for j := i; j < len(h.events) && h.events[j].ID == ids.id(j-i); j++ {
+			res.Revision, res.Position = h.events[j].Revision, h.events[j].Position
+			res.EventIDs = append(res.EventIDs, h.events[j].ID)
+		}
+		return res, true, nil
+	}
+	return Result{}, false, nil
+}
+
+// RequestDigest is the digest Request.Digest expects: of the method, the
+// route and the body as sent, in hex.
+func RequestDigest(method, path string, body []byte) string {
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(method), []byte(path), body} {
+		binary.Write(h, binary.BigEndian, uint32(len(part)))
+		h.Write(part)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// KeyedID derives the id of a new thing (kind: "participant") from the
+// request's idempotency key, so that a retry addresses what the first
+// attempt created. The request must carry a key.
+func KeyedID(req Request, kind string) uuid.UUID {
+	return newIDSource(req, kind).base
+}
+
+// employerNamespace scopes employer ids derived from organisation numbers.
+var employerNamespace = uuid.MustParse("0b6f5f0e-8c1d-4e0a-b7a4-5d2f9e3c6a81")
+
+// EmployerID is the id of the employer with this organisation number: one
+// organisation has one employer stream, so registering it twice meets the
+// first registration instead of creating a duplicate.
+func EmployerID(organisationNumber string) uuid.UUID {
+	return uuid.NewSHA1(employerNamespace, []byte(organisationNumber))
+}

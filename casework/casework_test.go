@@ -1,0 +1,328 @@
+package casework_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/caseledger/caseledger/casework"
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/eventstore"
+	"github.com/caseledger/caseledger/eventstore/bolt"
+)
+
+// The fixed clock: 15 May 2026, midday in Oslo.
+var now = time.Date(2026, 5, 15, 10, 0, 0, 0, time.UTC)
+
+func openStore(t *testing.T) eventstore.Store {
+	t.Helper()
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "events.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newService(t *testing.T, store eventstore.Store, opts casework.Options) *casework.Service {
+	t.Helper()
+	opts.Now = func() time.Time { return now }
+	s, err := casework.New(store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func date(t *testing.T, s string) domain.Date {
+	t.Helper()
+	d, err := domain.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func request(key string) casework.Request {
+	return casework.Request{
+		Actor:          domain.Actor{UserID: "u-1", Role: "caseworker", Office: "bergen"},
+		CorrelationID:  uuid.New(),
+		IdempotencyKey: key,
+		Digest:         casework.RequestDigest("POST", "/v1/test", []byte(key)),
+	}
+}
+
+func enrolment(t *testing.T) domain.EnrolCommand {
+	t.Helper()
+	nid, err := domain.SyntheticNationalID(date(t, "1990-04-12"), 123)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domain.EnrolCommand{
+		Programme: "hope-bergen", Office: "bergen", EnrolledOn: date(t, "2026-03-02"),
+		ReferralSource: domain.ReferralSources()[0],
+		Profile: domain.Profile{
+			BirthYear: 1990, Gender: domain.Genders()[0], RegionOfBirth: domain.RegionsOfBirth()[0],
+			IncomeSource: domain.IncomeSources()[0], NorwegianLevel: domain.NorwegianLevels()[0],
+			EducationLevel: domain.EducationLevels()[0],
+		},
+		Personal: &domain.EnrolmentPersonal{Name: "Test Person", NationalID: nid},
+	}
+}
+
+func enrol(t *testing.T, cmd domain.EnrolCommand) casework.Decision {
+	return func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
+		return domain.Enrol(domain.FoldParticipant(h), cmd, today)
+	}
+}
+
+func meeting(on domain.Date) casework.Decision {
+	return func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
+		return domain.RecordMeeting(domain.FoldParticipant(h),
+			domain.RecordMeetingCommand{Date: on, Kind: domain.MeetingKinds()[0]}, today)
+	}
+}
+
+func streamLen(t *testing.T, store eventstore.Store, stream string) int {
+	t.Helper()
+	evs, err := store.ReadStream(context.Background(), stream, eventstore.ReadStreamOptions{})
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(evs)
+}
+
+func TestExecuteAppendsWhatTheDomainDecides(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	svc := newService(t, store, casework.Options{})
+	stream := domain.ParticipantStream(uuid.New())
+
+	res, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Revision != 0 || res.Position == 0 || len(res.EventIDs) != 1 {
+		t.Fatalf("enrol result = %+v, want revision 0, a position, one event", res)
+	}
+	res, err = svc.Execute(ctx, stream, request(""), meeting(date(t, "2026-03-09")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Revision != 1 {
+		t.Fatalf("meeting revision = %d, want 1", res.Revision)
+	}
+	h, rev, err := svc.Load(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := domain.FoldParticipant(h)
+	if rev != 1 || len(p.Meetings) != 1 || len(p.Episodes) != 1 {
+		t.Fatalf("state after enrol and meeting: revision %d, %d meetings, %d episodes", rev, len(p.Meetings), len(p.Episodes))
+	}
+	if h[1].Meta.Actor.UserID != "u-1" || h[1].Meta.OccurredOn != date(t, "2026-03-09") || !h[1].Meta.RecordedAt.Equal(now) {
+		t.Fatalf("metadata = %+v", h[1].Meta)
+	}
+}
+
+func TestRejectionAppendsNothing(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	svc := newService(t, store, casework.Options{})
+	stream := domain.ParticipantStream(uuid.New())
+
+	_, err := svc.Execute(ctx, stream, request(""), meeting(date(t, "2026-03-09")))
+	var rejected *domain.RejectedError
+	if !errors.As(err, &rejected) {
+		t.Fatalf("meeting before enrolment: err = %v, want a rejection", err)
+	}
+	if n := streamLen(t, store, stream); n != 0 {
+		t.Fatalf("stream holds %d events after a rejection", n)
+	}
+}
+
+func TestIdempotentRetryGetsTheFirstAnswer(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	svc := newService(t, store, casework.Options{})
+	stream := domain.ParticipantStream(uuid.New())
+	if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
+		t.Fatal(err)
+	}
+
+	first, err := svc.Execute(ctx, stream, request("key-1"), meeting(date(t, "2026-03-09")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another write lands between the request and its retry.
+	if _, err := svc.Execute(ctx, stream, request("key-2"), meeting(date(t, "2026-03-10"))); err != nil {
+		t.Fatal(err)
+	}
+	// The retry comes through a fresh service, as after a restart, so the
+	// answer comes from the log and not from memory.
+	again, err := newService(t, store, casework.Options{}).Execute(ctx, stream, request("key-1"), meeting(date(t, "2026-03-09")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Revision != first.Revision || again.Position != first.Position || again.EventIDs[0] != first.EventIDs[0] {
+		t.Fatalf("retry answered %+v, first answer was %+v", again, first)
+	}
+	if n := streamLen(t, store, stream); n != 3 {
+		t.Fatalf("stream holds %d events, want 3 (enrol and two meetings)", n)
+	}
+}
+
+func TestIdempotencyKeyReusedForAnotherRequestIsRefused(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	svc := newService(t, store, casework.Options{})
+	stream := domain.ParticipantStream(uuid.New())
+	if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Execute(ctx, stream, request("key-1"), meeting(date(t, "2026-03-09"))); err != nil {
+		t.Fatal(err)
+	}
+	other := request("key-1")
+	other.Digest = casework.RequestDigest("POST", "/v1/test", []byte("another body"))
+	_, err := svc.Execute(ctx, stream, other, meeting(date(t, "2026-03-10")))
+	if !errors.Is(err, casework.ErrIdempotencyKeyReused) {
+		t.Fatalf("err = %v, want ErrIdempotencyKeyReused", err)
+	}
+	if n := streamLen(t, store, stream); n != 2 {
+		t.Fatalf("stream holds %d events, want 2", n)
+	}
+}
+
+func TestSameKeyFromAnotherUserIsAnotherRequest(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	svc := newService(t, store, casework.Options{})
+	stream := domain.ParticipantStream(uuid.New())
+	if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Execute(ctx, stream, request("key-1"), meeting(date(t, "2026-03-09"))); err != nil {
+		t.Fatal(err)
+	}
+	other := request("key-1")
+	other.Actor.UserID = "u-2"
+	if _, err := svc.Execute(ctx, stream, other, meeting(date(t, "2026-03-09"))); err != nil {
+		t.Fatal(err)
+	}
+	if n := streamLen(t, store, stream); n != 3 {
+		t.Fatalf("stream holds %d events, want 3", n)
+	}
+}
+
+func TestIfMatch(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	svc := newService(t, store, casework.Options{})
+	stream := domain.ParticipantStream(uuid.New())
+	if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Execute(ctx, stream, request(""), meeting(date(t, "2026-03-09"))); err != nil {
+		t.Fatal(err)
+	}
+
+	stale := request("")
+	zero := int64(0)
+	stale.IfMatch = &zero
+	_, err := svc.Execute(ctx, stream, stale, meeting(date(t, "2026-03-10")))
+	if !errors.Is(err, casework.ErrPreconditionFailed) {
+		t.Fatalf("stale If-Match: err = %v, want ErrPreconditionFailed", err)
+	}
+	current := request("")
+	one := int64(1)
+	current.IfMatch = &one
+	res, err := svc.Execute(ctx, stream, current, meeting(date(t, "2026-03-10")))
+	if err != nil || res.Revision != 2 {
+		t.Fatalf("current If-Match: %+v, %v; want revision 2", res, err)
+	}
+}
+
+// Two services over one store stand for two server processes: each decides
+// on what it has cached, loses the race now and then, reloads and decides
+// again, and every command lands exactly once.
+func TestConcurrentWritersAllLand(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	a := newService(t, store, casework.Options{MaxAttempts: 60})
+	b := newService(t, store, casework.Options{MaxAttempts: 60})
+	stream := domain.ParticipantStream(uuid.New())
+	if _, err := a.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
+		t.Fatal(err)
+	}
+
+	const writers, each = 4, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		svc := a
+		if w%2 == 1 {
+			svc = b
+		}
+		wg.Go(func() {
+			for range each {
+				_, err := svc.Execute(ctx, stream, request(""), meeting(date(t, "2026-03-09")))
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, rev, err := b.Load(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(domain.FoldParticipant(h).Meetings); got != writers*each || rev != writers*each {
+		t.Fatalf("%d meetings at revision %d, want %d", got, rev, writers*each)
+	}
+}
+
+func TestLoadSeesWhatAnotherProcessWrote(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	a := newService(t, store, casework.Options{})
+	b := newService(t, store, casework.Options{})
+	stream := domain.ParticipantStream(uuid.New())
+	if _, err := a.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Load(ctx, stream); err != nil { // a caches the stream
+		t.Fatal(err)
+	}
+	if _, err := b.Execute(ctx, stream, request(""), meeting(date(t, "2026-03-09"))); err != nil {
+		t.Fatal(err)
+	}
+	h, rev, err := a.Load(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev != 1 || len(domain.FoldParticipant(h).Meetings) != 1 {
+		t.Fatalf("a sees revision %d with %d meetings, want b's meeting", rev, len(domain.FoldParticipant(h).Meetings))
+	}
+}
+
+func TestLoadMissingStream(t *testing.T) {
+	svc := newService(t, openStore(t), casework.Options{})
+	_, _, err := svc.Load(context.Background(), domain.ParticipantStream(uuid.New()))
+	if !errors.Is(err, casework.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
