@@ -333,13 +333,13 @@ func TestBadRequests(t *testing.T) {
 	for _, row := range rows {
 		byStatus[row.status]++
 		t.Run(row.name, func(t *testing.T) {
-			before := h.head(t)
+			before := h.caseworkHead(t)
 			r := h.do(t, row.method, row.path, row.who, row.hdr, row.body)
 			if r.status >= 500 {
 				t.Fatalf("server error: %s", r)
 			}
 			p := r.problem(t, row.status)
-			if after := h.head(t); after != before {
+			if after := h.caseworkHead(t); after != before {
 				t.Fatalf("the log moved from %d to %d", before, after)
 			}
 			checkField(t, p, row.field)

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/api/identity"
+	"github.com/caseledger/caseledger/audit"
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
 )
@@ -39,11 +40,17 @@ const (
 )
 
 // RegisterCasework adds the casework routes: a POST for every command and
-// a GET for participants, employers and programmes.
+// a GET for participants, employers and programmes; and the auditors'
+// reads, a participant's history (history.go) and the access log
+// (audit.go), which every read of personal data writes to.
 func RegisterCasework(a *API, svc *casework.Service) {
-	c := &caseworkRoutes{api: a, svc: svc}
+	c := &caseworkRoutes{api: a, svc: svc, access: audit.New(svc)}
 	a.Handle(http.MethodPost, "/participants", c.enrolNew, casewriters...)
-	a.Handle(http.MethodGet, "/participants/{id}", c.getParticipant, caseReaders...)
+	// Reads of personal data check the role in the handler, which records
+	// the denial (see audit.go).
+	a.Handle(http.MethodGet, "/participants/{id}", c.getParticipant)
+	registerHistory(a, c)
+	registerAccessLog(a, c)
 	a.Handle(http.MethodPost, "/participants/{id}/enrolments", c.reEnrol, casewriters...)
 
 	participant := func(path string, h HandlerFunc) {
@@ -86,6 +93,8 @@ func RegisterCasework(a *API, svc *casework.Service) {
 type caseworkRoutes struct {
 	api *API
 	svc *casework.Service
+	// access records every read of personal data (audit.go).
+	access *audit.Log
 }
 
 // written answers a successful write: the stream's new revision as ETag,

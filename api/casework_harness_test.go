@@ -30,6 +30,7 @@ import (
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/eventstore/bolt"
+	"github.com/caseledger/caseledger/personaldata/keystoretest"
 )
 
 // caseNow is the command handler's clock: 15 May 2026, midday in Oslo.
@@ -56,6 +57,7 @@ var callers = map[string]identity.Identity{
 
 type harness struct {
 	store   *bolt.Store
+	dir     string // holds the store, the master key and the data keys (keys/)
 	svc     *casework.Service
 	srv     *httptest.Server
 	tokens  map[string]string
@@ -64,7 +66,8 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "events.db"), bolt.Options{})
+	dir := t.TempDir()
+	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +89,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := casework.New(store, casework.Options{Now: func() time.Time { return caseNow }})
+	svc, err := casework.New(store, casework.Options{Now: func() time.Time { return caseNow }, Keys: keystoretest.Keyring(t, dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +98,11 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	api.RegisterCasework(a, svc)
+	api.RegisterErasure(a, svc)
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 
-	h := &harness{store: store, svc: svc, srv: srv, tokens: map[string]string{}}
+	h := &harness{store: store, svc: svc, srv: srv, dir: dir, tokens: map[string]string{}}
 	for name, id := range callers {
 		if h.tokens[name], err = issuer.Mint(id, time.Hour); err != nil {
 			t.Fatal(err)

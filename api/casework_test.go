@@ -424,7 +424,7 @@ func TestOtherOfficeIsAnsweredAsMissing(t *testing.T) {
 	h.setupProgramme(t, "hope-oslo")
 	bergen := h.enrol(t, "caseworker-bergen", enrolBody("bergen", nationalID(t, "1990-04-12", 100), "2026-03-02"))
 	missing := uuid.New()
-	head := h.head(t)
+	head := h.caseworkHead(t)
 
 	meeting := object{"date": "2026-03-05", "kind": "guidance"}
 	for _, tt := range []struct {
@@ -462,7 +462,7 @@ func TestOtherOfficeIsAnsweredAsMissing(t *testing.T) {
 					}
 				}
 			}
-			if h.head(t) != head {
+			if h.caseworkHead(t) != head {
 				t.Fatal("a refused request stored an event")
 			}
 		})

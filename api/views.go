@@ -5,11 +5,11 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/api/identity"
+	"github.com/caseledger/caseledger/audit"
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
 )
@@ -18,44 +18,34 @@ import (
 // address protection, for everyone not allowed to see who it is.
 const ProtectedLabel = "Protected participant"
 
-const maxPurposeLen = 200
-
+// getParticipant answers a participant's state: current, or as known at a
+// point of the log (?known_at=, a position or a UTC time), when only the
+// events recorded by then are folded. The access policy decides first, and
+// the look is recorded before anything is shown (audit.go). Access is
+// decided on the participant as they are now, whatever point is asked for.
 func (c *caseworkRoutes) getParticipant(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	lk, err := c.lookAtParticipant(r, domain.ViewParticipant)
 	if err != nil {
 		return err
 	}
-	caller, _ := identity.FromContext(r.Context())
-	if caller.Role == identity.Auditor {
-		if err := checkPurpose(r); err != nil {
+	identify := mayIdentify(lk.caller, lk.current)
+	h := lk.knownAt.Of(lk.history)
+	if len(h) == 0 {
+		if err := c.permit(r, lk, domain.ViewParticipant, false); err != nil {
 			return err
 		}
+		return NewProblem(http.StatusNotFound, ProblemNotFound, "nothing was recorded about the participant by known_at",
+			QueryError(audit.ParamKnownAt, "before_first_event", "before the participant's first event"))
 	}
-	h, rev, err := c.svc.Load(r.Context(), domain.ParticipantStream(id))
-	if errors.Is(err, casework.ErrNotFound) {
-		return ErrNotFound
-	}
-	if err != nil {
+	last := h[len(h)-1]
+	v := participantOf(lk.id, last.Revision, domain.FoldParticipant(h), c.svc.Today(), identify)
+	v.Position, v.KnownAt = last.Position, lk.knownAt.String()
+	if err := c.permit(r, lk, domain.ViewParticipant, v.showsPersonal()); err != nil {
 		return err
 	}
-	p := domain.FoldParticipant(h)
-	if caller.Role != identity.Auditor {
-		if err := mayWrite(caller, p); err != nil {
-			return err
-		}
-	}
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(rev, 10)))
-	c.api.JSON(w, r, http.StatusOK, participantOf(id, rev, p, c.svc.Today(), mayIdentify(caller, p)))
-	return nil
-}
-
-// checkPurpose requires an auditor to say why they look (access.md).
-func checkPurpose(r *http.Request) error {
-	purpose := strings.TrimSpace(r.Header.Get(headerPurpose))
-	if purpose == "" || len(purpose) > maxPurposeLen {
-		return NewProblem(http.StatusBadRequest, "purpose_required", "auditors state the purpose of every request",
-			HeaderError(headerPurpose, "required", "a purpose of 1 to 200 characters"))
-	}
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(last.Revision, 10)))
+	w.Header().Set("Cache-Control", "no-store")
+	c.api.JSON(w, r, http.StatusOK, v)
 	return nil
 }
 
@@ -94,6 +84,48 @@ type participantView struct {
 	DaysInProgramme   int              `json:"days_in_programme"`
 	OpenPlacementIDs  []uuid.UUID      `json:"open_placement_ids"`
 	Redacted          bool             `json:"redacted"`
+	// Position is the global log position of the last event folded.
+	Position uint64 `json:"position"`
+	// KnownAt echoes the point of the log asked for; absent for now.
+	KnownAt string `json:"known_at,omitempty"`
+}
+
+// showsPersonal reports whether the view holds any personal section.
+func (v participantView) showsPersonal() bool {
+	if v.Personal != nil {
+		return true
+	}
+	for _, ep := range v.Episodes {
+		if ep.Exit != nil && ep.Exit.Personal != nil {
+			return true
+		}
+	}
+	for _, g := range v.Goals {
+		if g.Personal != nil {
+			return true
+		}
+	}
+	for _, m := range v.Meetings {
+		if m.Personal != nil {
+			return true
+		}
+	}
+	for _, c := range v.EmployerContacts {
+		if c.Personal != nil {
+			return true
+		}
+	}
+	for _, p := range v.Placements {
+		if p.Personal != nil {
+			return true
+		}
+	}
+	for _, p := range v.Pauses {
+		if p.Personal != nil {
+			return true
+		}
+	}
+	return false
 }
 
 type episodeView struct {

@@ -2,6 +2,13 @@
 // folds it, lets the domain decide which events follow, and appends them
 // with the revision it read as the expected revision. Every write of the
 // product, from the HTTP API or the demo-data seeder, goes through Execute.
+//
+// On the way to the store every event's personal member is sealed under
+// its stream's data key (package personaldata) and its metadata link it to
+// its predecessor (package chain); on the way back the links are checked
+// and the personal members opened, so that the domain never sees
+// ciphertext. Once a participant's personal data are erased, nothing of
+// theirs is opened again, and their data key is destroyed.
 package casework
 
 import (
@@ -19,8 +26,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/caseledger/caseledger/chain"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
+	"github.com/caseledger/caseledger/personaldata"
 )
 
 // Errors callers decide on.
@@ -33,6 +42,9 @@ var (
 	ErrIdempotencyKeyReused = errors.New("idempotency key was used for a different request")
 	// ErrNotFound: the stream holds no events.
 	ErrNotFound = errors.New("not found")
+	// ErrKeyNotDestroyed: an erasure is recorded but the data key could
+	// not be destroyed yet; the stream's next load destroys it.
+	ErrKeyNotDestroyed = errors.New("data key not destroyed yet")
 )
 
 // Request says who asks, and how the write must relate to what came before.
@@ -67,8 +79,12 @@ type Result struct {
 // history and today's date (Europe/Oslo).
 type Decision func(history []domain.Recorded, today domain.Date) ([]domain.Event, error)
 
-// Options tune a Service; the zero value works.
+// Options tune a Service. Keys is required; the zero value of the rest
+// works.
 type Options struct {
+	// Keys seals personal members before they are appended and opens them
+	// when they are read. There is no way to write personal data in clear.
+	Keys *personaldata.Keyring
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Location is where business dates are counted; Europe/Oslo when nil.
@@ -83,6 +99,7 @@ type Options struct {
 // Service executes commands. It is safe for concurrent use.
 type Service struct {
 	store       eventstore.Store
+	keys        *personaldata.Keyring
 	now         func() time.Time
 	loc         *time.Location
 	maxAttempts int
@@ -91,7 +108,10 @@ type Service struct {
 
 // New returns a Service writing to store.
 func New(store eventstore.Store, opts Options) (*Service, error) {
-	s := &Service{store: store, now: opts.Now, loc: opts.Location, maxAttempts: opts.MaxAttempts}
+	if opts.Keys == nil {
+		return nil, errors.New("casework: Options.Keys is required: personal data are never stored in clear")
+	}
+	s := &Service{store: store, keys: opts.Keys, now: opts.Now, loc: opts.Location, maxAttempts: opts.MaxAttempts}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -130,6 +150,13 @@ func (s *Service) Load(ctx context.Context, stream string) ([]domain.Recorded, u
 }
 
 // Execute decides and appends the events of one command to stream.
+//
+// When the events include PersonalDataErased, Execute destroys the
+// stream's data key once they are appended: the event first, so that a
+// crash in between leaves a key that the stream's next load destroys,
+// never a participant whose data are unreadable without a record of why.
+// If the key cannot be destroyed, Execute returns the Result with an error
+// that matches ErrKeyNotDestroyed.
 func (s *Service) Execute(ctx context.Context, stream string, req Request, decide Decision) (Result, error) {
 	var lastConflict error
 	for range s.maxAttempts {
@@ -148,7 +175,7 @@ func (s *Service) Execute(ctx context.Context, stream string, req Request, decid
 		if err != nil {
 			return Result{}, err
 		}
-		data, err := s.encode(events, ids, req)
+		data, err := s.encode(ctx, h, events, ids, req)
 		if err != nil {
 			return Result{}, fmt.Errorf("write to %s: %w", stream, err)
 		}
@@ -172,33 +199,69 @@ func (s *Service) Execute(ctx context.Context, stream string, req Request, decid
 		for _, d := range data {
 			out.EventIDs = append(out.EventIDs, d.ID)
 		}
+		if erases(events) {
+			// A client that goes away now must not keep the key alive.
+			if err := s.keys.Destroy(context.WithoutCancel(ctx), personaldata.KeyID(stream)); err != nil {
+				return out, fmt.Errorf("erase personal data of %s: the erasure is recorded at revision %d: %w: %w", stream, res.Revision, ErrKeyNotDestroyed, err)
+			}
+		}
 		return out, nil
 	}
 	return Result{}, fmt.Errorf("write to %s: gave up after %d concurrent writes: %w", stream, s.maxAttempts, lastConflict)
 }
 
-func (s *Service) encode(events []domain.Event, ids idSource, req Request) ([]eventstore.EventData, error) {
+// encode turns the decided events into what the store keeps: personal
+// members sealed, each event linked to the one before it, the first to
+// the head of h.
+func (s *Service) encode(ctx context.Context, h history, events []domain.Event, ids idSource, req Request) ([]eventstore.EventData, error) {
 	if len(events) == 0 {
 		return nil, errors.New("the decision produced no events")
 	}
 	now := s.now()
+	prev := h.head
 	data := make([]eventstore.EventData, len(events))
 	for i, ev := range events {
 		typ, payload, err := domain.EncodeEvent(ev)
 		if err != nil {
 			return nil, err
 		}
+		id := ids.id(i)
+		if h.erased {
+			// The domain refuses personal data after erasure; a key is
+			// never made again for a participant whose key was destroyed.
+			has, err := personaldata.HasPersonal(payload)
+			if err != nil {
+				return nil, err
+			}
+			if has {
+				return nil, fmt.Errorf("event %d (%s): personal data after erasure", i, typ)
+			}
+		} else if payload, err = s.keys.SealEvent(ctx, h.stream, id, payload); err != nil {
+			return nil, err
+		}
 		meta := domain.NewMetadata(ev, req.Actor, now, s.loc, req.CorrelationID, uuid.Nil)
 		if req.IdempotencyKey != "" {
 			meta.RequestDigest = req.Digest
 		}
+		meta.PrevDigest = prev.String()
 		mb, err := domain.EncodeMetadata(meta)
 		if err != nil {
 			return nil, err
 		}
-		data[i] = eventstore.EventData{ID: ids.id(i), Type: typ, ContentType: "application/json", Data: payload, Metadata: mb}
+		data[i] = eventstore.EventData{ID: id, Type: typ, ContentType: "application/json", Data: payload, Metadata: mb}
+		prev = chain.OfData(data[i])
 	}
 	return data, nil
+}
+
+// erases reports whether events erase the personal data of their stream.
+func erases(events []domain.Event) bool {
+	for _, ev := range events {
+		if ev.EventType() == domain.TypePersonalDataErased {
+			return true
+		}
+	}
+	return false
 }
 
 // idSource gives the ids of the events a request writes: random, or

@@ -14,24 +14,38 @@ import (
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/eventstore/bolt"
+	"github.com/caseledger/caseledger/personaldata/keystoretest"
 )
 
 // The fixed clock: 15 May 2026, midday in Oslo.
 var now = time.Date(2026, 5, 15, 10, 0, 0, 0, time.UTC)
 
-func openStore(t *testing.T) eventstore.Store {
+// testStore is an installation: the event store and the directory of its
+// master key and data keys.
+type testStore struct {
+	eventstore.Store
+	dir string
+}
+
+func openStore(t *testing.T) *testStore {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "events.db"), bolt.Options{})
+	dir := t.TempDir()
+	s, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s
+	return &testStore{Store: s, dir: dir}
 }
 
-func newService(t *testing.T, store eventstore.Store, opts casework.Options) *casework.Service {
+// newService stands for a server process of the installation: its own
+// caches, the installation's keys unless opts names others.
+func newService(t *testing.T, store *testStore, opts casework.Options) *casework.Service {
 	t.Helper()
 	opts.Now = func() time.Time { return now }
+	if opts.Keys == nil {
+		opts.Keys = keystoretest.Keyring(t, store.dir)
+	}
 	s, err := casework.New(store, opts)
 	if err != nil {
 		t.Fatal(err)

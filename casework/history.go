@@ -8,8 +8,10 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/caseledger/caseledger/chain"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
+	"github.com/caseledger/caseledger/personaldata"
 )
 
 // history is a stream's decoded events as far as they were read. Values are
@@ -17,9 +19,27 @@ import (
 type history struct {
 	stream string
 	events []domain.Recorded
+	// head is the digest of the last event as stored, which the next
+	// event links to; the stream's genesis digest while it has none.
+	head chain.Digest
+	// erased: the stream holds PersonalDataErased, so its personal
+	// members are not opened (their key is destroyed) and decode as absent.
+	erased bool
+}
+
+func emptyHistory(stream string) history {
+	return history{stream: stream, head: chain.Genesis(stream)}
 }
 
 func (h history) revision() uint64 { return h.events[len(h.events)-1].Revision }
+
+// next is the revision the stream's next event has.
+func (h history) next() uint64 {
+	if len(h.events) == 0 {
+		return 0
+	}
+	return h.revision() + 1
+}
 
 // expectedRevision is what If-Match compares with: the last revision, or -1
 // for a stream without events.
@@ -35,36 +55,109 @@ func (h history) expectedRevision() int64 {
 // and decoded, which is what keeps a long-lived participant's commands
 // cheap; reading from the store every time keeps the result right when
 // other processes write to the same store.
+//
+// Every event read is checked against the chain (its link must be the
+// digest of the event before it) and its personal member opened, unless
+// the stream's personal data were erased: then no personal member is
+// opened, a cached history that still holds them is read again without
+// them, and the stream's data key, if a crash or another process left it,
+// is destroyed.
 func (s *Service) load(ctx context.Context, stream string) (history, error) {
 	h, cached := s.cache.get(stream)
 	if !cached {
-		h = history{stream: stream}
+		h = emptyHistory(stream)
 	}
-	from := uint64(0)
-	if len(h.events) > 0 {
-		from = h.revision() + 1
-	}
-	newer, err := s.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from})
-	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return h, nil
-	}
+	newer, err := s.read(ctx, stream, h.next())
 	if err != nil {
-		return history{}, fmt.Errorf("read %s: %w", stream, err)
+		return history{}, err
 	}
 	if len(newer) == 0 {
 		return h, nil
 	}
-	events := slices.Grow(slices.Clip(h.events), len(newer))
-	for _, ev := range newer {
-		r, err := domain.DecodeRecorded(ev.ID, ev.Stream, ev.Revision, ev.Position, ev.Type, ev.Data, ev.Metadata)
-		if err != nil {
-			return history{}, fmt.Errorf("read %s: %w", stream, err)
+	if !h.erased && len(h.events) > 0 && holdsErasure(newer) {
+		// Erased since h was read: h holds personal data it must not.
+		h = emptyHistory(stream)
+		if newer, err = s.read(ctx, stream, 0); err != nil {
+			return history{}, err
 		}
-		events = append(events, r)
 	}
-	h = history{stream: stream, events: events}
+	wasErased := h.erased
+	if h, err = s.extend(ctx, h, newer); err != nil {
+		return history{}, err
+	}
+	if h.erased && !wasErased {
+		// Appending the erasure comes before destroying the key; this is
+		// the second half when the first writer did not get to it, and a
+		// no-op when it did. The key is forgotten by this process too.
+		if err := s.keys.Destroy(ctx, personaldata.KeyID(stream)); err != nil {
+			return history{}, fmt.Errorf("read %s: the personal data are erased: %w: %w", stream, ErrKeyNotDestroyed, err)
+		}
+	}
 	s.cache.put(h)
 	return h, nil
+}
+
+// read returns the stream's events from revision from on; none for a
+// stream without events.
+func (s *Service) read(ctx context.Context, stream string, from uint64) ([]eventstore.RecordedEvent, error) {
+	evs, err := s.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from})
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	return evs, nil
+}
+
+// extend returns h followed by newer, which continue it: checked against
+// the chain, opened (or, after erasure, stripped of their personal
+// members) and decoded.
+func (s *Service) extend(ctx context.Context, h history, newer []eventstore.RecordedEvent) (history, error) {
+	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer)}
+	out.events = slices.Grow(slices.Clip(h.events), len(newer))
+	next := h.next()
+	for _, ev := range newer {
+		if ev.Revision != next {
+			return history{}, fmt.Errorf("read %s: event %s: %w: revision %d where %d was expected", h.stream, ev.ID, chain.ErrBroken, ev.Revision, next)
+		}
+		data, err := s.open(ctx, out, ev)
+		if err != nil {
+			return history{}, fmt.Errorf("read %s: %w", h.stream, err)
+		}
+		r, err := domain.DecodeRecorded(ev.ID, ev.Stream, ev.Revision, ev.Position, ev.Type, data, ev.Metadata)
+		if err != nil {
+			return history{}, fmt.Errorf("read %s: %w", h.stream, err)
+		}
+		if r.Meta.PrevDigest != out.head.String() {
+			return history{}, fmt.Errorf("read %s: event %s at revision %d: %w: it does not link to the event before it (run caseledger verify)", h.stream, ev.ID, ev.Revision, chain.ErrBroken)
+		}
+		out.head = chain.OfRecorded(ev)
+		out.events = append(out.events, r)
+		next++
+	}
+	return out, nil
+}
+
+// open returns the event's data with its personal member opened, or
+// without it once the stream's personal data are erased.
+func (s *Service) open(ctx context.Context, h history, ev eventstore.RecordedEvent) ([]byte, error) {
+	if h.erased {
+		return personaldata.StripPersonal(ev.Data)
+	}
+	// A participant who is not erased has their key: a missing one is a
+	// lost key store, not an erasure, and is not shown as one.
+	return s.keys.OpenEvent(ctx, h.stream, ev.ID, ev.Data)
+}
+
+// holdsErasure reports whether events include PersonalDataErased.
+func holdsErasure(events []eventstore.RecordedEvent) bool {
+	for _, ev := range events {
+		if ev.Type == domain.TypePersonalDataErased {
+			return true
+		}
+	}
+	return false
 }
 
 // historyCache keeps the most recently used histories, up to a bound.

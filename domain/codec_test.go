@@ -39,6 +39,7 @@ func sampleEvents(t testing.TB) []Event {
 		EmployerRegistered{OrganisationNumber: "310000019", Name: "Test Employer AS", IndustryCode: "88.990", Municipality: "4601", Personal: &EmployerPersonal{ContactName: "Test Contact", ContactPhone: "+47 500 00 000", ContactEmail: "contact@example.org", Note: "Test note"}},
 		EmployerUpdated{Name: "Test Employer ASA", IndustryCode: "47.111", Municipality: "0301"},
 		ProgrammeDefined{Slug: "hope-bergen", Name: "Test Programme", Targets: []Target{{Measure: MeasureJobWithin183d, Rate: 0.6}, {Measure: MeasureWorkOrEducationAtExit, Rate: 0.7}}},
+		AccessRecorded{ParticipantID: entryID(9), View: ViewHistory, PersonalData: true, Purpose: "complaint review", Decision: AccessPermitted, Via: "GET /v1/participants/{id}/history", KnownAt: "42", SubjectUser: "u-js"},
 	}
 }
 

@@ -44,6 +44,7 @@ func EventTypes() []string {
 		TypeParticipantExited, TypeEntryCorrected, TypeEntryVoided, TypePersonalDataErased,
 		TypeEmployerRegistered, TypeEmployerUpdated,
 		TypeProgrammeDefined,
+		TypeAccessRecorded,
 	}
 }
 
@@ -97,6 +98,8 @@ func eventFor(typ string) Event {
 		return EmployerUpdated{}
 	case TypeProgrammeDefined:
 		return ProgrammeDefined{}
+	case TypeAccessRecorded:
+		return AccessRecorded{}
 	}
 	return nil
 }
@@ -119,6 +122,8 @@ func StreamKindOf(typ string) StreamKind {
 		return StreamEmployer
 	case TypeProgrammeDefined:
 		return StreamProgramme
+	case TypeAccessRecorded:
+		return StreamAudit
 	}
 	if eventFor(typ) != nil {
 		return StreamParticipant

@@ -27,6 +27,11 @@ type Metadata struct {
 	// idempotency key, so that the key reused for another request is
 	// refused rather than answered with this event.
 	RequestDigest string `json:"request_digest,omitempty"`
+	// PrevDigest links the event to its predecessor in the stream: the
+	// SHA-256, in lower-case hex, of the predecessor as stored, or of the
+	// stream's genesis for the first event (see package chain). The writer
+	// sets it as it appends; the domain does not read it.
+	PrevDigest string `json:"prev_digest,omitempty"`
 }
 
 // Actor is who recorded an event, in which role, for which office.
@@ -73,8 +78,23 @@ func (m Metadata) Validate() error {
 		return fmt.Errorf("metadata: actor.office is at most %d bytes", MaxIDLen)
 	case m.CorrelationID == uuid.Nil:
 		return fmt.Errorf("metadata: correlation_id is required")
+	case m.PrevDigest != "" && !isDigest(m.PrevDigest):
+		return fmt.Errorf("metadata: prev_digest must be 64 lower-case hex digits")
 	}
 	return nil
+}
+
+// isDigest reports whether s is a SHA-256 digest in lower-case hex.
+func isDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // EncodeMetadata returns the JSON of valid metadata.

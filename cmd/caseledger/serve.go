@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/api/identity"
+	"github.com/caseledger/caseledger/casework"
+	"github.com/caseledger/caseledger/eventstore"
+	"github.com/caseledger/caseledger/personaldata"
+)
+
+// Server timeouts. A slow or stalled client must not hold a connection,
+// and with it a goroutine and buffers, for long.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second  // whole request, body included
+	writeTimeout      = 30 * time.Second  // from the end of the headers to the end of the response
+	idleTimeout       = 120 * time.Second // between requests on a kept-alive connection
+	maxHeaderBytes    = 64 << 10
+	// shutdownTimeout bounds how long in-flight requests may take to finish
+	// once a signal has come.
+	shutdownTimeout = 30 * time.Second
+)
+
+// storeFile is the embedded store's file in the data directory.
+const storeFile = "events.db"
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("serve", "caseledger serve [--data DIR] [--addr HOST:PORT] [flags]")
+	idf := addIdentityFlags(fs, defaultDataDir, true)
+	idf.addOIDCFlags(fs)
+	srvf := addServerFlags(fs)
+	mkf := addMasterKeyFlags(fs)
+	if err := fs.parse(e, args); err != nil {
+		return err
+	}
+	if err := idf.check(fs); err != nil {
+		return err
+	}
+	if err := srvf.check(fs); err != nil {
+		return err
+	}
+	keys := func(ctx context.Context, log *slog.Logger) (*personaldata.Keyring, error) {
+		master, err := mkf.load(e, "serve", log)
+		if err != nil {
+			return nil, err
+		}
+		return openKeyring(ctx, idf.dataDir, master)
+	}
+	return serve(ctx, e, idf, srvf, keys, nil)
+}
+
+// keySource opens the keyring that seals personal data, or says why there
+// is none; serve and demo find their master keys in different places.
+type keySource func(ctx context.Context, log *slog.Logger) (*personaldata.Keyring, error)
+
+// started is what a server has opened, for whoever starts one (demo) to
+// use before requests come.
+type started struct {
+	addr   string // where it listens, host:port
+	store  eventstore.Store
+	svc    *casework.Service // writes to store, sealing personal data
+	issuer *identity.LocalIssuer
+	log    *slog.Logger
+}
+
+// serve opens the store and the local issuer in the data directory, serves
+// the API until ctx ends, then shuts down in order: stop accepting, let
+// in-flight requests finish, close the store. onStart, when set, runs once
+// the server listens and before it accepts a request.
+func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, openKeys keySource, onStart func(context.Context, started) error) (err error) {
+	log := newLogger(e.stderr, srvf.logLevel.level)
+
+	// Without its keys the server would have to write personal data in
+	// clear: it does not start, and says why before anything else.
+	keys, err := openKeys(ctx, log)
+	if err != nil {
+		return err
+	}
+	verifier, issuer, err := openIdentity(ctx, idf, log)
+	if err != nil {
+		return err
+	}
+	log.Info("personal data: sealed", "master_key", keys.MasterID(), "keys", filepath.Join(idf.dataDir, keysDir))
+	store, err := openStore(ctx, filepath.Join(idf.dataDir, storeFile), log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := store.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close event store: %w", cerr))
+		}
+	}()
+
+	var stopping atomic.Bool
+	a, err := api.New(api.Config{
+		Logger:       log,
+		Verifier:     verifier,
+		Ready:        func(ctx context.Context) error { return ready(ctx, &stopping, store) },
+		MaxBodyBytes: srvf.maxBodyBytes,
+	})
+	if err != nil {
+		return err
+	}
+	svc, err := casework.New(store, casework.Options{Keys: keys})
+	if err != nil {
+		return err
+	}
+	api.RegisterCasework(a, svc)
+	api.RegisterErasure(a, svc)
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", srvf.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", srvf.addr, err)
+	}
+	srv := newHTTPServer(a, log)
+	addr := ln.Addr().String()
+	if onStart != nil {
+		if err := onStart(ctx, started{addr: addr, store: store, svc: svc, issuer: issuer, log: log}); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("serving", "addr", addr, "data", idf.dataDir)
+	if e.listening != nil {
+		e.listening(addr)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+
+	// Readiness fails first, so that a balancer stops sending; Shutdown
+	// then closes the listener and waits for in-flight requests.
+	stopping.Store(true)
+	log.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still running at the shutdown deadline; closing their connections", "error", err.Error())
+		srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve on %s: %w", addr, err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// discoveryTimeout bounds reading the OpenID Connect issuer's discovery
+// document at start.
+const discoveryTimeout = 15 * time.Second
+
+// openIdentity returns the token verifier: the OpenID Connect issuer's when
+// one is configured, else the local issuer's, whose key lives in the data
+// directory (the issuer is nil in the first case).
+func openIdentity(ctx context.Context, idf *identityFlags, log *slog.Logger) (api.TokenVerifier, *identity.LocalIssuer, error) {
+	if idf.oidc.issuer == "" {
+		issuer, err := identity.OpenLocalIssuer(ctx, idf.dataDir, idf.config())
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("identity: local issuer", "issuer", idf.issuer, "audience", idf.audience)
+		return issuer.Verifier(), issuer, nil
+	}
+	dctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+	defer cancel()
+	v, err := identity.NewOIDCVerifier(dctx, idf.oidc.issuer, idf.oidcConfig())
+	if errors.Is(err, identity.ErrInvalidConfig) {
+		return nil, nil, usageErrorf("serve", "%v", err)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("OpenID Connect issuer %s: %w", idf.oidc.issuer, err)
+	}
+	log.Info("identity: OpenID Connect", "issuer", idf.oidc.issuer, "audience", idf.oidc.audience)
+	return v, nil, nil
+}
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// ready passes while the server is not stopping and the store answers a
+// read of the log's head.
+func ready(ctx context.Context, stopping *atomic.Bool, store eventstore.Store) error {
+	if stopping.Load() {
+		return errors.New("shutting down")
+	}
+	if _, err := store.ReadAll(ctx, eventstore.ReadAllOptions{Backwards: true, From: eventstore.End, Limit: 1}); err != nil {
+		return fmt.Errorf("event store: %w", err)
+	}
+	return nil
+}
+
+// newLogger logs JSON lines to w; records logged with a request's context
+// carry its correlation id.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(api.CorrelationHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
+}

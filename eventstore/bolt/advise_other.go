@@ -1,0 +1,9 @@
+//go:build !linux
+
+package bolt
+
+// mapping is unused where the mapping advice is not implemented.
+type mapping struct{}
+
+func (s *Store) adviseMapping()   {}
+func (s *Store) readviseIfMoved() {}

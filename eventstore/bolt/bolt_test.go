@@ -1,0 +1,16 @@
+package bolt_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/caseledger/caseledger/eventstore"
+	"github.com/caseledger/caseledger/eventstore/bolt"
+	"github.com/caseledger/caseledger/eventstore/storetest"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) eventstore.Store {
+		return openStore(t, filepath.Join(t.TempDir(), "events.db"), bolt.Options{})
+	})
+}
