@@ -26,6 +26,7 @@ func runErase(ctx context.Context, e *env, args []string) (err error) {
 	fs.fromEnv("data", "CASELEDGER_DATA")
 	fs.fromEnv("operator", "CASELEDGER_OPERATOR")
 	mkf := addMasterKeyFlags(fs)
+	storeFlag := addStoreFlag(fs)
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func runErase(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	store, err := openExistingStore(ctx, fs.Name(), dataDir, nil)
+	store, err := openExistingStore(ctx, fs.Name(), storeLocation(*storeFlag, dataDir), nil)
 	if err != nil {
 		return err
 	}

@@ -166,6 +166,9 @@ func (l *levelFlag) Set(s string) error {
 
 // serverFlags configure the HTTP server.
 type serverFlags struct {
+	// store is the event store's connection string; serve only (the demo
+	// always runs on its own embedded file), "" for the embedded file.
+	store        string
 	addr         string
 	logLevel     levelFlag
 	maxBodyBytes int64

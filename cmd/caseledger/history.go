@@ -36,6 +36,7 @@ const operatorRole = "operator"
 // readerFlags are the flags of a command that records its look.
 type readerFlags struct {
 	dataDir  string
+	store    *string
 	purpose  string
 	operator string
 	master   *masterKeyFlags
@@ -49,6 +50,7 @@ func addReaderFlags(fs *flagSet) *readerFlags {
 	fs.fromEnv("data", "CASELEDGER_DATA")
 	fs.fromEnv("operator", "CASELEDGER_OPERATOR")
 	f.master = addMasterKeyFlags(fs)
+	f.store = addStoreFlag(fs)
 	return f
 }
 
@@ -65,7 +67,7 @@ func (f *readerFlags) open(ctx context.Context, e *env, cmd string) (svc *casewo
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := openExistingStore(ctx, cmd, f.dataDir, nil)
+	store, err := openExistingStore(ctx, cmd, storeLocation(*f.store, f.dataDir), nil)
 	if err != nil {
 		return nil, nil, err
 	}

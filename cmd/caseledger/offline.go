@@ -7,17 +7,19 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/eventstore/bolt"
 )
 
-// openExistingStore opens the data directory's store for a command that
+// openExistingStore opens the store at location for a command that
 // works on what is there (verify, erase): a missing store is an error,
 // not a new empty one, and a store held by a server says so.
-func openExistingStore(ctx context.Context, cmd, dataDir string, log *slog.Logger) (eventstore.Store, error) {
-	path := filepath.Join(dataDir, storeFile)
+func openExistingStore(ctx context.Context, cmd, location string, log *slog.Logger) (eventstore.Store, error) {
+	if isConnectionString(location) {
+		return openStore(ctx, location, log)
+	}
+	path := location
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no event store at %s", path)
 	} else if err != nil {

@@ -32,14 +32,12 @@ const (
 	shutdownTimeout = 30 * time.Second
 )
 
-// storeFile is the embedded store's file in the data directory.
-const storeFile = "events.db"
-
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("serve", "caseledger serve [--data DIR] [--addr HOST:PORT] [flags]")
 	idf := addIdentityFlags(fs, defaultDataDir, true)
 	idf.addOIDCFlags(fs)
 	srvf := addServerFlags(fs)
+	storeFlag := addStoreFlag(fs)
 	mkf := addMasterKeyFlags(fs)
 	if err := fs.parse(e, args); err != nil {
 		return err
@@ -50,6 +48,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := srvf.check(fs); err != nil {
 		return err
 	}
+	srvf.store = *storeFlag
 	keys := func(ctx context.Context, log *slog.Logger) (*personaldata.Keyring, error) {
 		master, err := mkf.load(e, "serve", log)
 		if err != nil {
@@ -92,7 +91,7 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 		return err
 	}
 	log.Info("personal data: sealed", "master_key", keys.MasterID(), "keys", filepath.Join(idf.dataDir, keysDir))
-	store, err := openStore(ctx, filepath.Join(idf.dataDir, storeFile), log)
+	store, err := openStore(ctx, storeLocation(srvf.store, idf.dataDir), log)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ func runVerify(ctx context.Context, e *env, args []string) (err error) {
 	fs.IntVar(&pageSize, "page-size", chain.DefaultPageSize, "events read from the log at a time")
 	fs.BoolVar(&heads, "heads", false, "also print every stream's head digest, one \"stream digest\" line each")
 	fs.fromEnv("data", "CASELEDGER_DATA")
+	storeFlag := addStoreFlag(fs)
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func runVerify(ctx context.Context, e *env, args []string) (err error) {
 	if pageSize < 1 {
 		return usageErrorf(fs.Name(), "--page-size must be positive")
 	}
-	store, err := openExistingStore(ctx, "verify", dataDir, nil)
+	store, err := openExistingStore(ctx, "verify", storeLocation(*storeFlag, dataDir), nil)
 	if err != nil {
 		return err
 	}
