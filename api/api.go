@@ -7,8 +7,7 @@
 // request logs, panic recovery, authentication) wraps them.
 //
 //	a, err := api.New(api.Config{Logger: log, Verifier: verifier, Ready: ready})
-//	a.Handle(http.MethodPost, "/participants/{id}/meetings", h.recordMeeting,
-//		identity.Caseworker, identity.TeamLead)
+//	a.HandleAction(http.MethodPost, "/participants/{id}/meetings", api.ActRecordMeeting, h.recordMeeting)
 //	srv := &http.Server{Handler: a, ...}
 //
 //	func (h *handlers) recordMeeting(w http.ResponseWriter, r *http.Request) error {
@@ -34,6 +33,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/caseledger/caseledger/api/identity"
+	"github.com/caseledger/caseledger/audit"
 )
 
 // Prefix is the path under which every versioned route lives.
@@ -71,6 +71,15 @@ type API struct {
 	maxBody  int64
 	root     *mux.Router
 	handler  http.Handler
+	// actions is the access policy's action of each route registered
+	// with HandleAction, by "METHOD /v1/path/{template}".
+	actions map[string]Action
+	// access records denials and permitted looks (audit.go); nil until
+	// RegisterCasework or RegisterErasure gives it a store.
+	access *audit.Log
+	// cw are the casework routes' handlers, shared by the Register
+	// functions of one service.
+	cw *caseworkRoutes
 }
 
 // HandlerFunc handles a request. It writes the response when it succeeds
@@ -99,6 +108,7 @@ func New(cfg Config) (*API, error) {
 		ready:    cfg.Ready,
 		maxBody:  maxBody,
 		root:     mux.NewRouter(),
+		actions:  map[string]Action{},
 	}
 	a.root.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, ErrNotFound)
@@ -111,7 +121,7 @@ func New(cfg Config) (*API, error) {
 	a.root.Handle("/readyz", a.adapt(a.readyz)).Methods(http.MethodGet, http.MethodHead)
 	a.handler = correlate(a.logRequests(a.recoverPanics(a.root)))
 
-	a.Handle(http.MethodGet, "/me", a.me)
+	a.HandleAction(http.MethodGet, "/me", ActReadIdentity, a.me)
 	return a, nil
 }
 
@@ -128,12 +138,61 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // finer check (office, assignment) is h's, through the access policy.
 //
 // The returned route can be narrowed further (Queries, Headers, Name).
+//
+// Routes of the product use HandleAction, which puts them under the access
+// policy; Handle is for routes outside it.
 func (a *API) Handle(method, path string, h HandlerFunc, roles ...identity.Role) *mux.Route {
 	// On the root router, not a PathPrefix subrouter: mux (v1.8.1) copies a
 	// subrouter's prefix matcher into each of its routes, and every route
 	// after one that matched the path but not the method then clears the
 	// mismatch, so a wrong method got 404 instead of 405.
 	return a.root.Handle(Prefix+path, a.authenticate(roles, a.adapt(h))).Methods(method)
+}
+
+// HandleAction registers h for method and path under /v1, as Handle does,
+// under the access policy (policy.go): a caller whose role may never do
+// act is refused with 403, and the refusal is recorded, before h runs; an
+// auditor without a stated purpose gets 400. h finds the caller's grant
+// with GrantFrom; for an action on a participant it must still decide on
+// the participant (caseworkRoutes.authorize) before it shows or writes
+// anything.
+func (a *API) HandleAction(method, path string, act Action, h HandlerFunc) *mux.Route {
+	if _, ok := rules[act]; !ok {
+		panic("api: route " + method + " " + path + " names unknown action " + string(act))
+	}
+	a.actions[method+" "+Prefix+path] = act
+	return a.root.Handle(Prefix+path, a.authenticate(nil, a.authorise(act, a.adapt(h)))).Methods(method)
+}
+
+// RouteInfo is one registered route.
+type RouteInfo struct {
+	Method string
+	// Path is the route's template, such as "/v1/participants/{id}".
+	Path string
+	// Action is the access policy's action; "" for a route outside the
+	// policy (the health endpoints, routes registered with Handle).
+	Action Action
+}
+
+// Routes lists every registered route, one per method, in the order they
+// were registered: what the access matrix must cover.
+func (a *API) Routes() []RouteInfo {
+	var out []RouteInfo
+	_ = a.root.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		tmpl, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		methods, err := route.GetMethods()
+		if err != nil {
+			methods = []string{""}
+		}
+		for _, m := range methods {
+			out = append(out, RouteInfo{Method: m, Path: tmpl, Action: a.actions[m+" "+tmpl]})
+		}
+		return nil
+	})
+	return out
 }
 
 // Decode reads the request body strictly into v; see DecodeJSON. A

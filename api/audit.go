@@ -17,56 +17,40 @@ import (
 
 // The access log (access.md): every read of a participant's data or
 // history, and of the access log itself, is recorded before anything is
-// shown, and denials are recorded too. A read whose record cannot be
-// appended fails with 503 and shows nothing.
-//
-// The routes that read personal data are registered without a role list:
-// their handlers check the role themselves, so that a role's refusal is
-// recorded like any other denial.
+// shown, and every denial of a route under the access policy is recorded
+// too, with its reason. A read whose record cannot be appended fails with
+// 503 and shows nothing.
 
 // Problem code of a read refused because its access record failed.
 const ProblemAccessNotRecorded = "access_not_recorded"
 
-// logReaders may query the access log.
-var logReaders = []identity.Role{identity.Auditor}
-
 // registerAccessLog adds the auditors' access-log routes.
 func registerAccessLog(a *API, c *caseworkRoutes) {
-	a.Handle(http.MethodGet, "/audit/access", c.getAccessLog)
-	a.Handle(http.MethodGet, "/audit/access.cef", c.getAccessLogCEF)
+	a.HandleAction(http.MethodGet, "/audit/access", ActReadAccessLog, c.getAccessLog)
+	a.HandleAction(http.MethodGet, "/audit/access.cef", ActReadAccessLog, c.getAccessLogCEF)
 }
 
 // look is a read of one participant's data that the access policy let
-// through: who asks and why, and the participant's stream as it is now.
+// through: who asks and why, the participant's stream as it is now, and
+// what the policy lets them see.
 type look struct {
-	caller  identity.Identity
-	purpose string
-	id      uuid.UUID
-	history []domain.Recorded
-	current domain.Participant // folded from the whole history
-	knownAt audit.KnownAt
+	caller   identity.Identity
+	purpose  string
+	id       uuid.UUID
+	history  []domain.Recorded
+	knownAt  audit.KnownAt
+	decision Decision
 }
 
-// lookAtParticipant decides a read of the view of participant {id}: the
-// caller's role, the purpose, the known_at parameter, and the
-// participant's office. A denial is recorded before it is answered (403
-// for the role; 404 for another office, exactly as for a participant that
-// does not exist). What is let through is not recorded yet: the handler
-// records it with permit once it knows what it will show.
-func (c *caseworkRoutes) lookAtParticipant(r *http.Request, view domain.AccessView) (look, error) {
-	caller, err := recordableCaller(r)
-	if err != nil {
-		return look{}, err
-	}
-	id, idErr := pathID(r)
-	if !slices.Contains(caseReaders, caller.Role) {
-		return look{}, c.deny(r, caller, domain.AccessRecorded{ParticipantID: id, View: view, Purpose: refusedPurpose(r), Reason: domain.DenyRole},
-			fmt.Errorf("role %s reading a participant's %s: %w", caller.Role, view, ErrForbidden))
-	}
-	if idErr != nil {
-		return look{}, idErr
-	}
-	purpose, err := statedPurpose(r, caller)
+// lookAtParticipant decides a read of the view of participant {id} on the
+// participant as they are now, whatever point of the log is asked for
+// (authorize records a denial: 404 for a participant outside the caller's
+// scope, exactly as for one that does not exist). What is let through is
+// not recorded yet: the handler records it with permit once it knows what
+// it will show.
+func (c *caseworkRoutes) lookAtParticipant(r *http.Request) (look, error) {
+	g, _ := GrantFrom(r.Context())
+	id, err := pathID(r)
 	if err != nil {
 		return look{}, err
 	}
@@ -75,25 +59,20 @@ func (c *caseworkRoutes) lookAtParticipant(r *http.Request, view domain.AccessVi
 		return look{}, err
 	}
 	h, _, err := c.svc.Load(r.Context(), domain.ParticipantStream(id))
-	if errors.Is(err, casework.ErrNotFound) {
-		return look{}, c.deny(r, caller, domain.AccessRecorded{ParticipantID: id, View: view, Purpose: purpose, Reason: domain.DenyUnknownParticipant}, ErrNotFound)
+	if err != nil && !errors.Is(err, casework.ErrNotFound) {
+		return look{}, err
 	}
+	d, err := c.authorize(r, id, SubjectOf(domain.FoldParticipant(h)))
 	if err != nil {
 		return look{}, err
 	}
-	p := domain.FoldParticipant(h)
-	if caller.Role != identity.Auditor {
-		if err := mayWrite(caller, p); err != nil {
-			return look{}, c.deny(r, caller, domain.AccessRecorded{ParticipantID: id, View: view, Purpose: purpose, Reason: domain.DenyOtherOffice}, err)
-		}
-	}
-	return look{caller: caller, purpose: purpose, id: id, history: h, current: p, knownAt: known}, nil
+	return look{caller: g.Caller, purpose: g.Purpose, id: id, history: h, knownAt: known, decision: d}, nil
 }
 
 // permit records that lk's caller is shown view, with or without personal
 // data. The caller must show nothing if it fails.
 func (c *caseworkRoutes) permit(r *http.Request, lk look, view domain.AccessView, personal bool) error {
-	return c.record(r, lk.caller, domain.AccessRecorded{
+	return c.api.record(r, lk.caller, domain.AccessRecorded{
 		ParticipantID: lk.id, View: view, PersonalData: personal, Purpose: lk.purpose,
 		Decision: domain.AccessPermitted, KnownAt: lk.knownAt.String(),
 	})
@@ -101,10 +80,14 @@ func (c *caseworkRoutes) permit(r *http.Request, lk look, view domain.AccessView
 
 // deny records rec, with its reason, as a denial and returns answer, the
 // error the caller gets; when the denial cannot be recorded, the caller
-// gets 503 instead.
-func (c *caseworkRoutes) deny(r *http.Request, caller identity.Identity, rec domain.AccessRecorded, answer error) error {
+// gets 503 instead. Without an access log (an API serving no casework)
+// there is nothing to record in.
+func (a *API) deny(r *http.Request, caller identity.Identity, rec domain.AccessRecorded, answer error) error {
+	if a.access == nil {
+		return answer
+	}
 	rec.Decision, rec.PersonalData = domain.AccessDenied, false
-	if err := c.record(r, caller, rec); err != nil {
+	if err := a.record(r, caller, rec); err != nil {
 		return err
 	}
 	return answer
@@ -118,14 +101,25 @@ func refusedPurpose(r *http.Request) string {
 }
 
 // record appends one access record for the request.
-func (c *caseworkRoutes) record(r *http.Request, caller identity.Identity, rec domain.AccessRecorded) error {
-	rec.Via = r.Method + " " + routeOf(r)
+func (a *API) record(r *http.Request, caller identity.Identity, rec domain.AccessRecorded) error {
+	return a.recordAll(r, caller, []domain.AccessRecorded{rec})
+}
+
+// recordAll appends the request's access records in one append.
+func (a *API) recordAll(r *http.Request, caller identity.Identity, recs []domain.AccessRecorded) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if a.access == nil {
+		return fmt.Errorf("record access: %w: no access log configured", audit.ErrNotRecorded)
+	}
+	via := r.Method + " " + routeOf(r)
+	for i := range recs {
+		recs[i].Via = via
+	}
 	corr, _ := uuid.Parse(CorrelationID(r.Context()))
-	err := c.access.Record(r.Context(), audit.Access{
-		Reader:        domain.Actor{UserID: caller.UserID, Role: string(caller.Role), Office: caller.Office},
-		CorrelationID: corr,
-		Record:        rec,
-	})
+	err := a.access.RecordAll(r.Context(),
+		domain.Actor{UserID: caller.UserID, Role: string(caller.Role), Office: caller.Office}, corr, recs)
 	switch {
 	case err == nil:
 		return nil
@@ -140,7 +134,7 @@ func (c *caseworkRoutes) record(r *http.Request, caller identity.Identity, rec d
 }
 
 // recordableCaller is the request's caller, if the log can record them as
-// the actor of an access record.
+// the actor of an access record or an event.
 func recordableCaller(r *http.Request) (identity.Identity, error) {
 	caller, ok := identity.FromContext(r.Context())
 	if !ok {
@@ -153,17 +147,17 @@ func recordableCaller(r *http.Request) (identity.Identity, error) {
 	return caller, nil
 }
 
-// statedPurpose is why the caller looks: the Purpose header, which
-// auditors must send; caseworkers and team leads who send none look for
-// their casework.
-func statedPurpose(r *http.Request, caller identity.Identity) (string, error) {
+// statedPurpose is why the caller says they ask: the Purpose header, which
+// the policy requires of auditors on every request; others who send none
+// act for their casework.
+func statedPurpose(r *http.Request, required bool) (string, error) {
 	values := r.Header.Values(headerPurpose)
 	bad := func(code string) error {
 		return NewProblem(http.StatusBadRequest, "purpose_required", "auditors state the purpose of every request",
 			HeaderError(headerPurpose, code, fmt.Sprintf("one purpose of 1 to %d characters", domain.MaxPurposeLen)))
 	}
 	switch {
-	case len(values) == 0 && caller.Role == identity.Auditor:
+	case len(values) == 0 && required:
 		return "", bad("required")
 	case len(values) == 0:
 		return audit.DefaultCaseworkPurpose, nil
@@ -237,18 +231,7 @@ func knownAtParam(r *http.Request) (audit.KnownAt, error) {
 // itself recorded (as a look at the access log, naming the participant
 // and user asked about) before it is read.
 func (c *caseworkRoutes) queryAccessLog(r *http.Request) (audit.Page, error) {
-	caller, err := recordableCaller(r)
-	if err != nil {
-		return audit.Page{}, err
-	}
-	if !slices.Contains(logReaders, caller.Role) {
-		return audit.Page{}, c.deny(r, caller, domain.AccessRecorded{View: domain.ViewAccessLog, Purpose: refusedPurpose(r), Reason: domain.DenyRole},
-			fmt.Errorf("role %s reading the access log: %w", caller.Role, ErrForbidden))
-	}
-	purpose, err := statedPurpose(r, caller)
-	if err != nil {
-		return audit.Page{}, err
-	}
+	g, _ := GrantFrom(r.Context())
 	values, err := queryValues(r, audit.QueryParams()...)
 	if err != nil {
 		return audit.Page{}, err
@@ -257,13 +240,13 @@ func (c *caseworkRoutes) queryAccessLog(r *http.Request) (audit.Page, error) {
 	if err != nil {
 		return audit.Page{}, paramProblem(err)
 	}
-	if err := c.record(r, caller, domain.AccessRecorded{
+	if err := c.api.record(r, g.Caller, domain.AccessRecorded{
 		ParticipantID: q.Participant, SubjectUser: q.User, View: domain.ViewAccessLog,
-		Purpose: purpose, Decision: domain.AccessPermitted,
+		Purpose: g.Purpose, Decision: domain.AccessPermitted,
 	}); err != nil {
 		return audit.Page{}, err
 	}
-	return c.access.Query(r.Context(), q)
+	return c.api.access.Query(r.Context(), q)
 }
 
 // getAccessLog answers GET /v1/audit/access: the matching records as JSON.

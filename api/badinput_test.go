@@ -44,7 +44,7 @@ func newWorld(t *testing.T, h *harness) *world {
 	w.nidActive = nationalID(t, "1990-04-12", 100)
 	w.active = h.enrol(t, "caseworker", enrolBody("oslo", w.nidActive, "2026-03-02"))
 	at := func(rest string) string { return participantPath(w.active, rest) }
-	h.ok(t, http.StatusOK, "caseworker", at("/caseworkers/assign"), object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
+	h.ok(t, http.StatusOK, "team-lead", at("/caseworkers/assign"), object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
 	w.score = h.ok(t, http.StatusOK, "caseworker", at("/scores"), object{"date": "2026-03-05", "timepoint": "baseline",
 		"instrument": "indicator_index", "instrument_version": 1,
 		"scores": object{"hope": 4, "well_being": 5, "network": 3, "work_attachment": 2}}).EventIDs[0]
@@ -185,7 +185,10 @@ func badRows(t *testing.T, w *world) []badRow {
 		{"evaluator writing casework", "POST", a("/scores"), "evaluator", nil, score.String(), 403, ""},
 		{"admin writing casework", "POST", a("/meetings"), "admin", nil, meeting.String(), 403, ""},
 		{"admin enrolling", "POST", "/v1/participants", "admin", nil, enrol.String(), 403, ""},
-		{"volunteer writing casework", "POST", a("/meetings"), "volunteer", nil, meeting.String(), 403, ""},
+		{"volunteer writing casework", "POST", a("/scores"), "volunteer", nil, score.String(), 403, ""},
+		{"volunteer assigning", "POST", a("/caseworkers/assign"), "volunteer", nil, object{"user_id": "u-vera", "role": "volunteer_mentor", "date": "2026-03-03"}.String(), 403, ""},
+		{"caseworker assigning", "POST", a("/caseworkers/assign"), "caseworker", nil, object{"user_id": "u-ola", "role": "coordinator", "date": "2026-03-03"}.String(), 403, ""},
+		{"caseworker unassigning", "POST", a("/caseworkers/unassign"), "caseworker", nil, object{"user_id": "u-kari", "date": "2026-03-03"}.String(), 403, ""},
 		{"caseworker registering an employer", "POST", "/v1/employers", "caseworker", nil, employerBody.String(), 403, ""},
 		{"caseworker updating an employer", "POST", employer + "/update", "caseworker", nil, update.String(), 403, ""},
 		{"team lead defining a programme", "POST", "/v1/programmes", "team-lead", nil, programme.String(), 403, ""},
@@ -206,6 +209,8 @@ func badRows(t *testing.T, w *world) []badRow {
 		{"participant id in upper case", "GET", "/v1/participants/" + strings.ToUpper(w.active.String()), "caseworker", nil, "", 404, ""},
 		{"nil participant id", "POST", p(uuid.Nil, "/meetings"), "caseworker", nil, meeting.String(), 404, ""},
 		{"participant of another office", "POST", p(w.bergen, "/meetings"), "caseworker", nil, meeting.String(), 404, ""},
+		{"volunteer, participant not assigned to them", "POST", a("/meetings"), "volunteer", nil, meeting.String(), 404, ""},
+		{"volunteer, participant not assigned to them, read", "GET", a(""), "volunteer", nil, "", 404, ""},
 		{"participant of another office read", "GET", p(w.bergen, ""), "team-lead", nil, "", 404, ""},
 		{"participant of another office, If-Match", "POST", p(w.bergen, "/meetings"), "caseworker", hdr("If-Match", `"-1"`), meeting.String(), 404, ""},
 		{"unknown employer", "GET", "/v1/employers/" + missing.String(), "caseworker", nil, "", 404, ""},
@@ -237,8 +242,8 @@ func badRows(t *testing.T, w *world) []badRow {
 		{"sub-goal with unknown parent", "POST", a("/goals/set"), "caseworker", nil, goal.with("/parent_goal_id", uuid.New()), 409, "/parent_goal_id"},
 		{"goal id twice", "POST", a("/goals/set"), "caseworker", nil, goal.with("/goal_id", w.goal), 409, "/goal_id"},
 		{"close an unknown goal", "POST", a("/goals/close"), "caseworker", nil, object{"goal_id": uuid.New(), "outcome": "achieved", "date": "2026-04-01"}.String(), 409, "/goal_id"},
-		{"assign a team member twice", "POST", a("/caseworkers/assign"), "caseworker", nil, object{"user_id": "u-kari", "role": "coordinator", "date": "2026-03-03"}.String(), 409, "/user_id"},
-		{"unassign someone not in the team", "POST", a("/caseworkers/unassign"), "caseworker", nil, object{"user_id": "u-nobody", "date": "2026-03-03"}.String(), 409, "/user_id"},
+		{"assign a team member twice", "POST", a("/caseworkers/assign"), "team-lead", nil, object{"user_id": "u-kari", "role": "coordinator", "date": "2026-03-03"}.String(), 409, "/user_id"},
+		{"unassign someone not in the team", "POST", a("/caseworkers/unassign"), "team-lead", nil, object{"user_id": "u-nobody", "date": "2026-03-03"}.String(), 409, "/user_id"},
 		{"withdraw a consent never given", "POST", a("/consents/withdraw"), "caseworker", nil, object{"scope": "evaluation", "date": "2026-03-03"}.String(), 409, "/scope"},
 		{"resume without a pause", "POST", a("/resume"), "caseworker", nil, object{"date": "2026-04-03"}.String(), 409, "#"},
 		{"correct an event of another stream", "POST", a("/corrections"), "caseworker", nil, correction.with("/entry_id", w.otherMeeting, "/entry_type", "MeetingHeld", "/replacement", meeting), 409, "/entry_id"},

@@ -18,18 +18,6 @@ import (
 	"github.com/caseledger/caseledger/domain"
 )
 
-// Writers are the roles that record casework (access.md); auditors and
-// evaluators never write, admins manage employers and programmes only.
-var (
-	casewriters = []identity.Role{identity.Caseworker, identity.TeamLead}
-	// caseReaders may read a participant of their office (auditors any).
-	caseReaders = []identity.Role{identity.Caseworker, identity.TeamLead, identity.Auditor}
-	admins      = []identity.Role{identity.Admin}
-	// employerReaders: caseworkers pick employers for contacts and
-	// placements; admins manage them.
-	employerReaders = []identity.Role{identity.Caseworker, identity.TeamLead, identity.Auditor, identity.Admin}
-)
-
 // Headers of the write protocol.
 const (
 	headerIdempotencyKey = "Idempotency-Key"
@@ -42,59 +30,66 @@ const (
 // RegisterCasework adds the casework routes: a POST for every command and
 // a GET for participants, employers and programmes; and the auditors'
 // reads, a participant's history (history.go) and the access log
-// (audit.go), which every read of personal data writes to.
+// (audit.go), which every read of personal data and every denial writes
+// to. Each route names its action of the access policy (policy.go).
 func RegisterCasework(a *API, svc *casework.Service) {
-	c := &caseworkRoutes{api: a, svc: svc, access: audit.New(svc)}
-	a.Handle(http.MethodPost, "/participants", c.enrolNew, casewriters...)
-	// Reads of personal data check the role in the handler, which records
-	// the denial (see audit.go).
-	a.Handle(http.MethodGet, "/participants/{id}", c.getParticipant)
+	c := a.casework(svc)
+	a.HandleAction(http.MethodPost, "/participants", ActEnrol, c.enrolNew)
+	a.HandleAction(http.MethodGet, "/participants/{id}", ActReadParticipant, c.getParticipant)
 	registerHistory(a, c)
 	registerAccessLog(a, c)
-	a.Handle(http.MethodPost, "/participants/{id}/enrolments", c.reEnrol, casewriters...)
+	a.HandleAction(http.MethodPost, "/participants/{id}/enrolments", ActWriteCasework, c.reEnrol)
 
-	participant := func(path string, h HandlerFunc) {
-		a.Handle(http.MethodPost, "/participants/{id}"+path, h, casewriters...)
+	participant := func(path string, act Action, h HandlerFunc) {
+		a.HandleAction(http.MethodPost, "/participants/{id}"+path, act, h)
 	}
-	participant("/caseworkers/assign", participantCommand(c, domain.AssignCaseworker, nil))
-	participant("/caseworkers/unassign", participantCommand(c, domain.UnassignCaseworker, nil))
-	participant("/consents/give", participantCommand(c, domain.GiveConsent, nil))
-	participant("/consents/withdraw", participantCommand(c, domain.WithdrawConsent, nil))
-	participant("/goals/set", participantCommand(c, domain.SetGoal, nil))
-	participant("/goals/close", participantCommand(c, domain.CloseGoal, nil))
-	participant("/meetings", participantCommand(c, domain.RecordMeeting, nil))
-	participant("/scores", participantCommand(c, domain.RecordScore, nil))
-	participant("/employer-contacts", participantCommand(c, domain.RecordEmployerContact,
-		func(ctx context.Context, cmd domain.RecordEmployerContactCommand) error {
-			return c.employerExists(ctx, "/employer_id", cmd.EmployerID)
+	participant("/caseworkers/assign", ActAssign, participantCommand(c, domain.AssignCaseworker, nil))
+	participant("/caseworkers/unassign", ActAssign, participantCommand(c, domain.UnassignCaseworker, nil))
+	participant("/consents/give", ActWriteCasework, participantCommand(c, domain.GiveConsent, nil))
+	participant("/consents/withdraw", ActWriteCasework, participantCommand(c, domain.WithdrawConsent, nil))
+	participant("/goals/set", ActWriteCasework, participantCommand(c, domain.SetGoal, nil))
+	participant("/goals/close", ActWriteCasework, participantCommand(c, domain.CloseGoal, nil))
+	participant("/meetings", ActRecordMeeting, participantCommand(c, domain.RecordMeeting, nil))
+	participant("/scores", ActWriteCasework, participantCommand(c, domain.RecordScore, nil))
+	participant("/employer-contacts", ActWriteCasework, participantCommand(c, domain.RecordEmployerContact,
+		func(r *http.Request, cmd domain.RecordEmployerContactCommand) error {
+			return c.employerExists(r.Context(), "/employer_id", cmd.EmployerID)
 		}))
-	participant("/placements/start", participantCommand(c, domain.StartPlacement,
-		func(ctx context.Context, cmd domain.StartPlacementCommand) error {
-			return c.employerExists(ctx, "/employer_id", cmd.EmployerID)
+	participant("/placements/start", ActWriteCasework, participantCommand(c, domain.StartPlacement,
+		func(r *http.Request, cmd domain.StartPlacementCommand) error {
+			return c.employerExists(r.Context(), "/employer_id", cmd.EmployerID)
 		}))
-	participant("/placements/change", participantCommand(c, domain.ChangePlacement, nil))
-	participant("/placements/end", participantCommand(c, domain.EndPlacement, nil))
-	participant("/income-source", participantCommand(c, domain.ChangeIncomeSource, nil))
-	participant("/pause", participantCommand(c, domain.PauseParticipation, nil))
-	participant("/resume", participantCommand(c, domain.ResumeParticipation, nil))
-	participant("/exit", participantCommand(c, domain.Exit, nil))
-	participant("/corrections", historyCommand(c, domain.CorrectEntry, c.correctionRefs))
-	participant("/voids", historyCommand(c, domain.VoidEntry, nil))
+	participant("/placements/change", ActWriteCasework, participantCommand(c, domain.ChangePlacement, nil))
+	participant("/placements/end", ActWriteCasework, participantCommand(c, domain.EndPlacement, nil))
+	participant("/income-source", ActWriteCasework, participantCommand(c, domain.ChangeIncomeSource, nil))
+	participant("/pause", ActWriteCasework, participantCommand(c, domain.PauseParticipation, nil))
+	participant("/resume", ActWriteCasework, participantCommand(c, domain.ResumeParticipation, nil))
+	participant("/exit", ActWriteCasework, participantCommand(c, domain.Exit, nil))
+	participant("/corrections", ActWriteCasework, historyCommand(c, domain.CorrectEntry, c.correctionRefs))
+	participant("/voids", ActWriteCasework, historyCommand(c, domain.VoidEntry, nil))
 
-	a.Handle(http.MethodPost, "/employers", c.registerEmployer, admins...)
-	a.Handle(http.MethodGet, "/employers/{id}", c.getEmployer, employerReaders...)
-	a.Handle(http.MethodPost, "/employers/{id}/update", c.updateEmployer, admins...)
-	a.Handle(http.MethodPost, "/programmes", c.defineProgramme, admins...)
-	// Every authenticated role may read a programme's definition and
-	// targets: it holds nothing about a person.
-	a.Handle(http.MethodGet, "/programmes/{slug}", c.getProgramme)
+	a.HandleAction(http.MethodPost, "/employers", ActManageConfiguration, c.registerEmployer)
+	a.HandleAction(http.MethodGet, "/employers/{id}", ActReadEmployer, c.getEmployer)
+	a.HandleAction(http.MethodPost, "/employers/{id}/update", ActManageConfiguration, c.updateEmployer)
+	a.HandleAction(http.MethodPost, "/programmes", ActManageConfiguration, c.defineProgramme)
+	// Every role may read a programme's definition and targets: it holds
+	// nothing about a person.
+	a.HandleAction(http.MethodGet, "/programmes/{slug}", ActReadProgramme, c.getProgramme)
+}
+
+// casework returns the handlers of the casework routes on svc, the same
+// for every Register function, with the access log on svc's store.
+func (a *API) casework(svc *casework.Service) *caseworkRoutes {
+	if a.cw == nil || a.cw.svc != svc {
+		a.cw = &caseworkRoutes{api: a, svc: svc}
+		a.access = audit.New(svc)
+	}
+	return a.cw
 }
 
 type caseworkRoutes struct {
 	api *API
 	svc *casework.Service
-	// access records every read of personal data (audit.go).
-	access *audit.Log
 }
 
 // written answers a successful write: the stream's new revision as ETag,
@@ -196,7 +191,7 @@ type participantDecision[C any] func(h []domain.Recorded, p domain.Participant, 
 
 // participantCommand is the handler of a command the domain decides on a
 // participant's state.
-func participantCommand[C any](c *caseworkRoutes, decide func(domain.Participant, C, domain.Date) ([]domain.Event, error), refs func(context.Context, C) error) HandlerFunc {
+func participantCommand[C any](c *caseworkRoutes, decide func(domain.Participant, C, domain.Date) ([]domain.Event, error), refs func(*http.Request, C) error) HandlerFunc {
 	return participantHandler(c, refs, func(_ []domain.Recorded, p domain.Participant, cmd C, today domain.Date) ([]domain.Event, error) {
 		return decide(p, cmd, today)
 	})
@@ -204,15 +199,17 @@ func participantCommand[C any](c *caseworkRoutes, decide func(domain.Participant
 
 // historyCommand is the handler of corrections and voids, which the domain
 // decides on the stream's history.
-func historyCommand[C any](c *caseworkRoutes, decide func([]domain.Recorded, C, domain.Date) ([]domain.Event, error), refs func(context.Context, C) error) HandlerFunc {
+func historyCommand[C any](c *caseworkRoutes, decide func([]domain.Recorded, C, domain.Date) ([]domain.Event, error), refs func(*http.Request, C) error) HandlerFunc {
 	return participantHandler(c, refs, func(h []domain.Recorded, _ domain.Participant, cmd C, today domain.Date) ([]domain.Event, error) {
 		return decide(h, cmd, today)
 	})
 }
 
 // participantHandler decodes the command, checks its references to other
-// streams, then lets the command handler fold, authorise and decide.
-func participantHandler[C any](c *caseworkRoutes, refs func(context.Context, C) error, decide participantDecision[C]) HandlerFunc {
+// streams, decides the access policy on the participant as they are, then
+// lets the command handler fold, decide the policy again and decide the
+// command.
+func participantHandler[C any](c *caseworkRoutes, refs func(*http.Request, C) error, decide participantDecision[C]) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
 		if err != nil {
@@ -224,21 +221,20 @@ func participantHandler[C any](c *caseworkRoutes, refs func(context.Context, C) 
 			return err
 		}
 		if refs != nil {
-			if err := refs(r.Context(), cmd); err != nil {
+			if err := refs(r, cmd); err != nil {
 				return err
 			}
 		}
-		caller, _ := identity.FromContext(r.Context())
 		// Access first: Execute compares If-Match with the stream before it
 		// decides, which would tell a caller of another office that the
 		// participant exists, and at which revision.
-		if err := c.mayWriteStream(r.Context(), caller, id); err != nil {
+		if err := c.authorizeStream(r, id); err != nil {
 			return err
 		}
 		res, err := c.svc.Execute(r.Context(), domain.ParticipantStream(id), req,
 			func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
 				p := domain.FoldParticipant(h)
-				if err := mayWrite(caller, p); err != nil {
+				if err := decideAgain(r.Context(), p); err != nil {
 					return nil, err
 				}
 				return decide(h, p, cmd, today)
@@ -260,7 +256,7 @@ func (c *caseworkRoutes) enrolNew(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := c.mayEnrol(r.Context(), cmd); err != nil {
+	if err := c.mayEnrol(r, cmd); err != nil {
 		return err
 	}
 	id := uuid.New()
@@ -287,17 +283,23 @@ func (c *caseworkRoutes) reEnrol(w http.ResponseWriter, r *http.Request) error {
 }
 
 // mayEnrol checks what an enrolment names outside the participant's
-// stream: the caller's own office, and a programme that exists.
-func (c *caseworkRoutes) mayEnrol(ctx context.Context, cmd domain.EnrolCommand) error {
-	return c.mayEnrolAt(ctx, "", cmd)
+// stream: an office the policy lets the caller enrol in (their own), and
+// a programme that exists.
+func (c *caseworkRoutes) mayEnrol(r *http.Request, cmd domain.EnrolCommand) error {
+	return c.mayEnrolAt(r, "", cmd)
 }
 
-// mayEnrolAt is mayEnrol for an enrolment at pointer in the body.
-func (c *caseworkRoutes) mayEnrolAt(ctx context.Context, pointer string, cmd domain.EnrolCommand) error {
-	caller, _ := identity.FromContext(ctx)
-	if cmd.Office != caller.Office {
-		return NewProblem(http.StatusForbidden, ProblemForbidden, "you may enrol participants in your own office only",
-			BodyError(pointer+"/office", "other_office", "must be your own office"))
+// mayEnrolAt is mayEnrol for an enrolment at pointer in the body. The
+// office is the caller's own words, so its refusal is a 403 that says
+// which field: it tells nothing about any participant.
+func (c *caseworkRoutes) mayEnrolAt(r *http.Request, pointer string, cmd domain.EnrolCommand) error {
+	ctx := r.Context()
+	g, _ := GrantFrom(ctx)
+	if d := Decide(g.Caller, ActEnrol, &Subject{Known: true, Office: cmd.Office}); !d.Permit {
+		rec := domain.AccessRecorded{ParticipantID: routeParticipant(r, g.Action), View: domain.ViewCasework,
+			Purpose: g.Purpose, Reason: d.Reason}
+		return c.api.deny(r, g.Caller, rec, NewProblem(http.StatusForbidden, ProblemForbidden, "you may enrol participants in your own office only",
+			BodyError(pointer+"/office", "other_office", "must be your own office")))
 	}
 	if !domain.ValidSlug(cmd.Programme) {
 		return nil // the domain names the malformed slug
@@ -314,14 +316,14 @@ func (c *caseworkRoutes) mayEnrolAt(ctx context.Context, pointer string, cmd dom
 // programme, a contact's or placement's employer. Without it a correction
 // could move a participant to another office. A replacement that does not
 // decode is left to the domain, which says what is wrong with it.
-func (c *caseworkRoutes) correctionRefs(ctx context.Context, cmd domain.CorrectEntryCommand) error {
+func (c *caseworkRoutes) correctionRefs(r *http.Request, cmd domain.CorrectEntryCommand) error {
 	switch cmd.EntryType {
 	case domain.TypeParticipantEnrolled:
 		var en domain.EnrolCommand
 		if json.Unmarshal(cmd.Replacement, &en) != nil {
 			return nil
 		}
-		return c.mayEnrolAt(ctx, "/replacement", en)
+		return c.mayEnrolAt(r, "/replacement", en)
 	case domain.TypeEmployerContacted, domain.TypePlacementStarted:
 		var ref struct {
 			EmployerID uuid.UUID `json:"employer_id"`
@@ -329,7 +331,7 @@ func (c *caseworkRoutes) correctionRefs(ctx context.Context, cmd domain.CorrectE
 		if json.Unmarshal(cmd.Replacement, &ref) != nil {
 			return nil
 		}
-		return c.employerExists(ctx, "/replacement/employer_id", ref.EmployerID)
+		return c.employerExists(r.Context(), "/replacement/employer_id", ref.EmployerID)
 	}
 	return nil
 }
@@ -348,25 +350,16 @@ func (c *caseworkRoutes) employerExists(ctx context.Context, pointer string, id 
 	return err
 }
 
-// mayWriteStream is mayWrite on the participant's stream as it is now; a
-// stream without events is answered like one of another office.
-func (c *caseworkRoutes) mayWriteStream(ctx context.Context, caller identity.Identity, id uuid.UUID) error {
-	h, _, err := c.svc.Load(ctx, domain.ParticipantStream(id))
+// authorizeStream decides the access policy on the participant's stream
+// as it is now (authorize); a stream without events is answered like a
+// participant of another office, and the denial recorded.
+func (c *caseworkRoutes) authorizeStream(r *http.Request, id uuid.UUID) error {
+	h, _, err := c.svc.Load(r.Context(), domain.ParticipantStream(id))
 	if err != nil && !errors.Is(err, casework.ErrNotFound) {
 		return err
 	}
-	return mayWrite(caller, domain.FoldParticipant(h))
-}
-
-// mayWrite lets a caseworker or team lead write for a participant of their
-// own office only. A participant of another office is answered exactly
-// like one that does not exist, so that the answer reveals nothing.
-func mayWrite(caller identity.Identity, p domain.Participant) error {
-	ep, ok := p.CurrentEpisode()
-	if !ok || ep.Office != caller.Office {
-		return ErrNotFound
-	}
-	return nil
+	_, err = c.authorize(r, id, SubjectOf(domain.FoldParticipant(h)))
+	return err
 }
 
 // writeError turns the command handler's own errors into problems; the

@@ -31,6 +31,7 @@ import (
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/eventstore/bolt"
 	"github.com/caseledger/caseledger/personaldata/keystoretest"
+	"github.com/caseledger/caseledger/projections/caseload"
 )
 
 // caseNow is the command handler's clock: 15 May 2026, midday in Oslo.
@@ -49,6 +50,7 @@ var callers = map[string]identity.Identity{
 	"team-lead":         {UserID: "u-tor", Role: identity.TeamLead, Office: "oslo"},
 	"caseworker-bergen": {UserID: "u-berit", Role: identity.Caseworker, Office: "bergen"},
 	"volunteer":         {UserID: "u-vera", Role: identity.Volunteer, Office: "oslo"},
+	"volunteer-2":       {UserID: "u-vilde", Role: identity.Volunteer, Office: "oslo"},
 	"auditor":           {UserID: "u-aud", Role: identity.Auditor},
 	"evaluator":         {UserID: "u-eva", Role: identity.Evaluator},
 	"admin":             {UserID: "u-adm", Role: identity.Admin},
@@ -59,6 +61,7 @@ type harness struct {
 	store   *bolt.Store
 	dir     string // holds the store, the master key and the data keys (keys/)
 	svc     *casework.Service
+	api     *api.API // its Routes are what the access matrix covers
 	srv     *httptest.Server
 	tokens  map[string]string
 	expired string
@@ -99,10 +102,14 @@ func newHarness(t *testing.T) *harness {
 	}
 	api.RegisterCasework(a, svc)
 	api.RegisterErasure(a, svc)
+	// The caseload's own tests feed its read model; here it is empty, and
+	// there for the access matrix.
+	api.RegisterCaseload(a, caseload.New(store), api.CaseloadOptions{Names: api.CaseloadNames(svc),
+		Today: func() domain.Date { return domain.DateIn(caseNow, time.UTC) }})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 
-	h := &harness{store: store, svc: svc, srv: srv, dir: dir, tokens: map[string]string{}}
+	h := &harness{store: store, svc: svc, api: a, srv: srv, dir: dir, tokens: map[string]string{}}
 	for name, id := range callers {
 		if h.tokens[name], err = issuer.Mint(id, time.Hour); err != nil {
 			t.Fatal(err)

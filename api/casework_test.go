@@ -43,19 +43,24 @@ func TestCaseworkLifecycle(t *testing.T) {
 
 	// Every later write answers 200 with the next revision.
 	rev := uint64(0)
-	write := func(route string, body any) writeResult {
+	writeAs := func(who, route string, body any) writeResult {
 		t.Helper()
-		res := h.ok(t, http.StatusOK, "caseworker", path(route), body)
+		res := h.ok(t, http.StatusOK, who, path(route), body)
 		rev++
 		if res.Revision != rev || res.Stream != domain.ParticipantStream(id) {
 			t.Fatalf("%s: answered %+v, want revision %d", route, res, rev)
 		}
 		return res
 	}
+	write := func(route string, body any) writeResult {
+		t.Helper()
+		return writeAs("caseworker", route, body)
+	}
 
-	write("/caseworkers/assign", object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
-	write("/caseworkers/assign", object{"user_id": "u-ola", "role": "social_worker", "date": "2026-03-02"})
-	write("/caseworkers/unassign", object{"user_id": "u-ola", "date": "2026-03-10"})
+	// The team is the team lead's to (re)assign (access.md).
+	writeAs("team-lead", "/caseworkers/assign", object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
+	writeAs("team-lead", "/caseworkers/assign", object{"user_id": "u-ola", "role": "social_worker", "date": "2026-03-02"})
+	writeAs("team-lead", "/caseworkers/unassign", object{"user_id": "u-ola", "date": "2026-03-10"})
 	p = h.participant(t, "caseworker", id)
 	if len(p.Team) != 1 || p.Team[0].UserID != "u-kari" || p.Team[0].Role != "job_specialist" {
 		t.Errorf("team %+v, want u-kari alone", p.Team)
@@ -219,7 +224,8 @@ func TestEmployerRoutes(t *testing.T) {
 	}
 	read := func(who string) employerDoc {
 		t.Helper()
-		r := h.get(t, who, "/v1/employers/"+id.String())
+		// Auditors state a purpose on every request.
+		r := h.get(t, who, "/v1/employers/"+id.String(), "Purpose", "employer review")
 		if r.status != http.StatusOK {
 			t.Fatalf("GET employer as %s: %s", who, r)
 		}
@@ -272,7 +278,8 @@ func TestProgrammeRoutes(t *testing.T) {
 	}
 	// Any role reads a programme: it holds nothing about a person.
 	for _, who := range []string{"admin", "caseworker", "auditor", "evaluator", "volunteer"} {
-		r := h.get(t, who, "/v1/programmes/hope-bergen")
+		// Auditors state a purpose on every request.
+		r := h.get(t, who, "/v1/programmes/hope-bergen", "Purpose", "target review")
 		if r.status != http.StatusOK {
 			t.Fatalf("GET programme as %s: %s", who, r)
 		}
@@ -481,7 +488,7 @@ func TestAddressProtection(t *testing.T) {
 	h.setupProgramme(t, "hope-oslo")
 	nid := nationalID(t, "1990-04-12", 100)
 	id := h.enrol(t, "caseworker", enrolBody("oslo", nid, "2026-03-02").with("/address_protection", true))
-	h.ok(t, http.StatusOK, "caseworker", participantPath(id, "/caseworkers/assign"), object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
+	h.ok(t, http.StatusOK, "team-lead", participantPath(id, "/caseworkers/assign"), object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
 	h.ok(t, http.StatusOK, "caseworker", participantPath(id, "/goals/set"), object{"goal_id": uuid.New(), "area": "housing",
 		"date": "2026-03-03", "personal": object{"title": "Test goal: a safe flat"}})
 

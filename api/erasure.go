@@ -3,24 +3,22 @@ package api
 import (
 	"net/http"
 
-	"github.com/caseledger/caseledger/api/identity"
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
 )
-
-// erasers may erase a participant's personal data (access.md): admins,
-// who manage the installation without reading personal data, and
-// auditors, who state why, as for everything they do.
-var erasers = []identity.Role{identity.Admin, identity.Auditor}
 
 // RegisterErasure adds DELETE /v1/participants/{id}/personal-data, the
 // right to be forgotten (or the end of a retention period): it records
 // PersonalDataErased and destroys the participant's data key, after which
 // every read shows their personal data as erased while the public facts,
 // who did what and when, and the hash chain stay.
+//
+// Who may erase (policy.go): admins, who manage the installation without
+// reading personal data, and auditors, who state why, as for everything
+// they do; for any participant.
 func RegisterErasure(a *API, svc *casework.Service) {
-	c := &caseworkRoutes{api: a, svc: svc}
-	a.Handle(http.MethodDelete, "/participants/{id}/personal-data", c.erasePersonalData, erasers...)
+	c := a.casework(svc)
+	a.HandleAction(http.MethodDelete, "/participants/{id}/personal-data", ActErase, c.erasePersonalData)
 }
 
 // erasePersonalData takes a domain.ErasePersonalDataCommand: the date, the
@@ -33,25 +31,19 @@ func (c *caseworkRoutes) erasePersonalData(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	caller, ok := identity.FromContext(r.Context())
-	if !ok {
-		return identity.ErrMissingToken
-	}
-	if caller.Role == identity.Auditor {
-		if _, err := statedPurpose(r, caller); err != nil {
-			return err
-		}
-	}
 	var cmd domain.ErasePersonalDataCommand
 	req, err := c.command(w, r, &cmd)
 	if err != nil {
 		return err
 	}
+	if err := c.authorizeStream(r, id); err != nil {
+		return err
+	}
 	res, err := c.svc.Execute(r.Context(), domain.ParticipantStream(id), req,
 		func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
 			p := domain.FoldParticipant(h)
-			if len(p.Episodes) == 0 {
-				return nil, ErrNotFound
+			if err := decideAgain(r.Context(), p); err != nil {
+				return nil, err
 			}
 			return domain.ErasePersonalData(p, cmd, today)
 		})

@@ -16,7 +16,7 @@ import (
 // participant under address protection unless assigned to them.
 // Evaluators, volunteers and admins never read a history.
 func registerHistory(a *API, c *caseworkRoutes) {
-	a.Handle(http.MethodGet, "/participants/{id}/history", c.getHistory)
+	a.HandleAction(http.MethodGet, "/participants/{id}/history", ActReadHistory, c.getHistory)
 }
 
 // getHistory answers every event of the participant's stream in order, as
@@ -24,11 +24,11 @@ func registerHistory(a *API, c *caseworkRoutes) {
 // voids linked both ways (audit.History). The look is recorded before
 // anything is shown.
 func (c *caseworkRoutes) getHistory(w http.ResponseWriter, r *http.Request) error {
-	lk, err := c.lookAtParticipant(r, domain.ViewHistory)
+	lk, err := c.lookAtParticipant(r)
 	if err != nil {
 		return err
 	}
-	h, err := audit.Replay(lk.id, lk.history, lk.knownAt, mayIdentify(lk.caller, lk.current))
+	h, err := audit.Replay(lk.id, lk.history, lk.knownAt, lk.decision.Identify)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func writeCasefile(t *testing.T, h *auditHarness) casefile {
 		h.clock.advance(time.Minute)
 		return h.ok(t, http.StatusOK, who, participantPath(f.id, route), body)
 	}
-	write("caseworker", "/caseworkers/assign", object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
+	write("team-lead", "/caseworkers/assign", object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
 	f.meeting = write("caseworker", "/meetings", object{"date": "2026-03-05", "kind": "guidance",
 		"personal": object{"minutes": "Test minutes: talked about a kitchen job"}}).EventIDs[0]
 	f.score = write("caseworker", "/scores", object{"date": "2026-03-05", "timepoint": "baseline", "instrument": "indicator_index",
@@ -185,7 +185,7 @@ func TestHistoryAccess(t *testing.T) {
 	h := newAuditHarness(t)
 	f := writeCasefile(t, h)
 	protected := h.enrol(t, "caseworker", enrolBody("oslo", nationalID(t, "1990-01-20", 200), "2026-03-02").with("/address_protection", true))
-	h.ok(t, http.StatusOK, "caseworker", participantPath(protected, "/caseworkers/assign"), object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
+	h.ok(t, http.StatusOK, "team-lead", participantPath(protected, "/caseworkers/assign"), object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
 	bergen := h.enrol(t, "caseworker-bergen", enrolBody("bergen", nationalID(t, "1990-07-01", 300), "2026-03-02"))
 
 	for _, tt := range []struct {
@@ -403,7 +403,11 @@ func TestParticipantReadsAreRecorded(t *testing.T) {
 		{"caseworker", bergen, 404, domain.AccessDenied, domain.DenyOtherOffice, false},
 		{"team-lead", uuid.New(), 404, domain.AccessDenied, domain.DenyUnknownParticipant, false},
 		{"evaluator", f.id, 403, domain.AccessDenied, domain.DenyRole, false},
-		{"volunteer", bergen, 403, domain.AccessDenied, domain.DenyRole, false},
+		// A volunteer reads only participants they mentor: any other is
+		// answered as missing, the reason recorded.
+		{"volunteer", bergen, 404, domain.AccessDenied, domain.DenyOtherOffice, false},
+		{"volunteer", f.id, 404, domain.AccessDenied, domain.DenyNotAssigned, false},
+		{"admin", f.id, 403, domain.AccessDenied, domain.DenyRole, false},
 	} {
 		before := h.head(t)
 		r := h.get(t, tt.who, participantPath(tt.id, ""), "Purpose", "review")

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/caseledger/caseledger/api/identity"
 	"github.com/caseledger/caseledger/audit"
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
@@ -20,15 +19,15 @@ const ProtectedLabel = "Protected participant"
 
 // getParticipant answers a participant's state: current, or as known at a
 // point of the log (?known_at=, a position or a UTC time), when only the
-// events recorded by then are folded. The access policy decides first, and
-// the look is recorded before anything is shown (audit.go). Access is
-// decided on the participant as they are now, whatever point is asked for.
+// events recorded by then are folded. The access policy decides first, on
+// the participant as they are now, whatever point is asked for; the look
+// is recorded before anything is shown (audit.go). A volunteer mentor
+// gets mentorOf's view instead of the record.
 func (c *caseworkRoutes) getParticipant(w http.ResponseWriter, r *http.Request) error {
-	lk, err := c.lookAtParticipant(r, domain.ViewParticipant)
+	lk, err := c.lookAtParticipant(r)
 	if err != nil {
 		return err
 	}
-	identify := mayIdentify(lk.caller, lk.current)
 	h := lk.knownAt.Of(lk.history)
 	if len(h) == 0 {
 		if err := c.permit(r, lk, domain.ViewParticipant, false); err != nil {
@@ -38,9 +37,20 @@ func (c *caseworkRoutes) getParticipant(w http.ResponseWriter, r *http.Request) 
 			QueryError(audit.ParamKnownAt, "before_first_event", "before the participant's first event"))
 	}
 	last := h[len(h)-1]
-	v := participantOf(lk.id, last.Revision, domain.FoldParticipant(h), c.svc.Today(), identify)
-	v.Position, v.KnownAt = last.Position, lk.knownAt.String()
-	if err := c.permit(r, lk, domain.ViewParticipant, v.showsPersonal()); err != nil {
+	var (
+		v        any
+		personal bool
+	)
+	if lk.decision.Mentor {
+		mv := mentorOf(lk.id, last.Revision, h, lk.caller.UserID, lk.decision.Identify)
+		mv.Position, mv.KnownAt = last.Position, lk.knownAt.String()
+		v, personal = mv, mv.showsPersonal()
+	} else {
+		pv := participantOf(lk.id, last.Revision, domain.FoldParticipant(h), c.svc.Today(), lk.decision.Identify)
+		pv.Position, pv.KnownAt = last.Position, lk.knownAt.String()
+		v, personal = pv, pv.showsPersonal()
+	}
+	if err := c.permit(r, lk, domain.ViewParticipant, personal); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(last.Revision, 10)))
@@ -49,16 +59,61 @@ func (c *caseworkRoutes) getParticipant(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// mayIdentify says whether the caller may see who a participant is and
-// what was written about them: always, unless the participant is under
-// strengthened address protection, which only auditors and the
-// caseworkers assigned to them see through.
-func mayIdentify(caller identity.Identity, p domain.Participant) bool {
-	if !p.AddressProtection || caller.Role == identity.Auditor {
+// mentorView is what a volunteer mentor sees of a participant assigned to
+// them (access.md): the name and phone, to reach them, and the meetings
+// the volunteer recorded themselves. Nothing else: no other meetings or
+// notes, no scores, goals, placements, profile or history. Under address
+// protection the name is the neutral label, and the phone and the notes
+// of their meetings are left out.
+type mentorView struct {
+	ID       uuid.UUID     `json:"id"`
+	Revision uint64        `json:"revision"`
+	Name     string        `json:"name,omitempty"`
+	Phone    string        `json:"phone,omitempty"`
+	Erased   bool          `json:"erased"`
+	Redacted bool          `json:"redacted"`
+	Meetings []meetingView `json:"meetings"`
+	// Position and KnownAt as in participantView.
+	Position uint64 `json:"position"`
+	KnownAt  string `json:"known_at,omitempty"`
+}
+
+// showsPersonal reports whether the view holds personal data.
+func (v mentorView) showsPersonal() bool {
+	if (v.Name != "" && !v.Redacted) || v.Phone != "" {
 		return true
 	}
-	_, assigned := p.Team[caller.UserID]
-	return assigned
+	for _, m := range v.Meetings {
+		if m.Personal != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// mentorOf builds user's mentor view of the participant whose history is
+// h; identify as for participantOf.
+func mentorOf(id uuid.UUID, rev uint64, h []domain.Recorded, user string, identify bool) mentorView {
+	p := domain.FoldParticipant(h)
+	mine := map[uuid.UUID]bool{}
+	for _, r := range h {
+		if r.Event != nil && r.Event.EventType() == domain.TypeMeetingHeld && r.Meta.Actor.UserID == user {
+			mine[r.ID] = true
+		}
+	}
+	// participantOf decides what identify shows; of its view only the
+	// name and the meetings are taken.
+	full := participantOf(id, rev, domain.Participant{Personal: p.Personal, Meetings: p.Meetings}, domain.Date{}, identify)
+	v := mentorView{ID: id, Revision: rev, Name: full.Name, Erased: p.Erased, Redacted: !identify, Meetings: []meetingView{}}
+	if identify && p.Personal != nil {
+		v.Phone = p.Personal.Phone
+	}
+	for _, m := range full.Meetings {
+		if mine[m.EventID] {
+			v.Meetings = append(v.Meetings, m)
+		}
+	}
+	return v
 }
 
 // participantView is a participant's current state as the API shows it.

@@ -176,6 +176,8 @@ func cefName(v domain.AccessView, d domain.AccessDecision) string {
 		what = "participant history"
 	case domain.ViewAccessLog:
 		what = "access log"
+	case domain.ViewCasework:
+		what = "participant casework"
 	}
 	if d == domain.AccessDenied {
 		return "access to " + what + " denied"

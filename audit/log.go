@@ -66,26 +66,40 @@ type Access struct {
 // other error is a record that is not well formed (a programming error).
 // Either way the caller must not show what was asked for.
 func (l *Log) Record(ctx context.Context, a Access) error {
-	if err := a.Record.Validate(); err != nil {
-		return fmt.Errorf("record %s access: malformed record: %v", a.Record.View, err)
+	return l.RecordAll(ctx, a.Reader, a.CorrelationID, []domain.AccessRecorded{a.Record})
+}
+
+// RecordAll records one reader's look at several participants at once (the
+// rows of a list page) in a single append, so that a list costs one
+// durable write however many rows it shows. It fails, and the caller must
+// show nothing, exactly as Record does.
+func (l *Log) RecordAll(ctx context.Context, reader domain.Actor, correlationID uuid.UUID, records []domain.AccessRecorded) error {
+	if len(records) == 0 {
+		return nil
 	}
-	corr := a.CorrelationID
-	if corr == uuid.Nil {
-		corr = uuid.New()
+	view := records[0].View
+	events := make([]domain.Event, 0, len(records))
+	for _, rec := range records {
+		evs, err := domain.RecordAccess(rec)
+		if err != nil {
+			return fmt.Errorf("record %s access: malformed record: %v", rec.View, err)
+		}
+		events = append(events, evs...)
+	}
+	if correlationID == uuid.Nil {
+		correlationID = uuid.New()
 	}
 	select {
 	case l.turn <- struct{}{}:
 	case <-ctx.Done():
-		return fmt.Errorf("record %s access: %w: %w", a.Record.View, ErrNotRecorded, ctx.Err())
+		return fmt.Errorf("record %s access: %w: %w", view, ErrNotRecorded, ctx.Err())
 	}
 	defer func() { <-l.turn }()
 	stream := domain.AccessLogStream(l.svc.Today())
-	_, err := l.svc.Execute(ctx, stream, casework.Request{Actor: a.Reader, CorrelationID: corr},
-		func([]domain.Recorded, domain.Date) ([]domain.Event, error) {
-			return domain.RecordAccess(a.Record)
-		})
+	_, err := l.svc.Execute(ctx, stream, casework.Request{Actor: reader, CorrelationID: correlationID},
+		func([]domain.Recorded, domain.Date) ([]domain.Event, error) { return events, nil })
 	if err != nil {
-		return fmt.Errorf("record %s access: %w: %w", a.Record.View, ErrNotRecorded, err)
+		return fmt.Errorf("record %s access: %w: %w", view, ErrNotRecorded, err)
 	}
 	return nil
 }

@@ -64,10 +64,22 @@ const (
 	ViewHistory AccessView = "history"
 	// ViewAccessLog is the access log itself.
 	ViewAccessLog AccessView = "access_log"
+	// ViewCasework is a command on a participant's record (a write or an
+	// erasure). Only its denials are access records: a permitted write is
+	// recorded by the events it appends.
+	ViewCasework AccessView = "casework"
+	// ViewConfiguration is the installation's configuration: programmes
+	// and employers. Only its denials are access records.
+	ViewConfiguration AccessView = "configuration"
+	// ViewCaseload is a participant's row in a caseload list, recorded
+	// when the row showed who the participant is.
+	ViewCaseload AccessView = "caseload"
 )
 
 // AccessViews lists the valid views.
-func AccessViews() []AccessView { return []AccessView{ViewParticipant, ViewHistory, ViewAccessLog} }
+func AccessViews() []AccessView {
+	return []AccessView{ViewParticipant, ViewHistory, ViewAccessLog, ViewCasework, ViewConfiguration, ViewCaseload}
+}
 
 // Valid reports whether v is a listed value.
 func (v AccessView) Valid() bool { return slices.Contains(AccessViews(), v) }
@@ -100,11 +112,14 @@ const (
 	DenyOtherOffice DenyReason = "other_office"
 	// DenyUnknownParticipant: the log holds no such participant.
 	DenyUnknownParticipant DenyReason = "unknown_participant"
+	// DenyNotAssigned: the reader may act only for participants assigned
+	// to them (a volunteer mentor), and this one is not.
+	DenyNotAssigned DenyReason = "not_assigned"
 )
 
 // DenyReasons lists the valid reasons.
 func DenyReasons() []DenyReason {
-	return []DenyReason{DenyRole, DenyOtherOffice, DenyUnknownParticipant}
+	return []DenyReason{DenyRole, DenyOtherOffice, DenyUnknownParticipant, DenyNotAssigned}
 }
 
 // Valid reports whether r is a listed value.

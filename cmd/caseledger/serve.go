@@ -17,6 +17,7 @@ import (
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/personaldata"
+	"github.com/caseledger/caseledger/projections"
 )
 
 // Server timeouts. A slow or stalled client must not hold a connection,
@@ -101,11 +102,27 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 		}
 	}()
 
+	// Read models: caught up from their snapshots, then following the log;
+	// stopped (and their snapshots flushed) before the store closes.
+	model, runner, err := newProjections(store, idf.dataDir, projections.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	pctx, stopProjections := context.WithCancel(context.WithoutCancel(ctx))
+	projectionsDone := make(chan struct{})
+	go func() { defer close(projectionsDone); runner.Run(pctx) }()
+	defer func() { stopProjections(); <-projectionsDone }()
+
 	var stopping atomic.Bool
 	a, err := api.New(api.Config{
-		Logger:       log,
-		Verifier:     verifier,
-		Ready:        func(ctx context.Context) error { return ready(ctx, &stopping, store) },
+		Logger:   log,
+		Verifier: verifier,
+		Ready: func(ctx context.Context) error {
+			if err := ready(ctx, &stopping, store); err != nil {
+				return err
+			}
+			return runner.Ready(ctx)
+		},
 		MaxBodyBytes: srvf.maxBodyBytes,
 	})
 	if err != nil {
@@ -117,6 +134,7 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 	}
 	api.RegisterCasework(a, svc)
 	api.RegisterErasure(a, svc)
+	api.RegisterCaseload(a, model, api.CaseloadOptions{Waiter: runner, Names: api.CaseloadNames(svc), Today: svc.Today})
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", srvf.addr)

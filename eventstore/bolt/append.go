@@ -91,19 +91,26 @@ func (s *Store) writeLoop() {
 		}
 		n := len(batch[0].events)
 		// Appenders answered by the last commit are usually about to queue
-		// again; yielding once lets them, so the drain below takes them into
-		// this commit instead of leaving them for the next fsync. With
-		// nothing else runnable this returns at once: a lone appender is
-		// not delayed.
-		runtime.Gosched()
-	drain:
+		// again. Yielding lets them, so that they join this commit instead
+		// of waiting a whole fsync for the next; the writer yields again
+		// only while that brings in more. With nothing else runnable a
+		// yield returns at once: a lone appender is not delayed.
 		for n < s.opts.MaxBatchEvents {
-			select {
-			case r := <-s.requests:
-				batch = append(batch, r)
-				n += len(r.events)
-			default:
-				break drain
+			runtime.Gosched()
+			took := 0
+		drain:
+			for n < s.opts.MaxBatchEvents {
+				select {
+				case r := <-s.requests:
+					batch = append(batch, r)
+					n += len(r.events)
+					took++
+				default:
+					break drain
+				}
+			}
+			if took == 0 {
+				break
 			}
 		}
 		s.commit(batch)
@@ -173,7 +180,8 @@ func (s *Store) commit(batch []*request) {
 
 // txWriter applies appends inside one write transaction.
 type txWriter struct {
-	txBuckets
+	log, streams, names, typesByName, typeNames, index *bbolt.Bucket
+
 	head       uint64 // last position in the log
 	lastStream uint64 // highest stream number handed out
 	lastType   uint64 // highest type number handed out
@@ -185,7 +193,15 @@ type txWriter struct {
 type counts struct{ appends, events uint64 }
 
 func newTxWriter(tx *bbolt.Tx) (*txWriter, error) {
-	w := &txWriter{txBuckets: buckets(tx), types: make(map[string]uint64)}
+	w := &txWriter{
+		log:         tx.Bucket(bucketLog),
+		streams:     tx.Bucket(bucketStreams),
+		names:       tx.Bucket(bucketNames),
+		typesByName: tx.Bucket(bucketTypes),
+		typeNames:   tx.Bucket(bucketTypeNames),
+		index:       tx.Bucket(bucketIndex),
+		types:       make(map[string]uint64),
+	}
 	// These only grow at their end: packing their pages full costs nothing
 	// later and is what keeps the file near the size of its data.
 	w.log.FillPercent = 1.0

@@ -305,6 +305,32 @@ func BenchmarkReadAll(b *testing.B) {
 	}
 }
 
+// BenchmarkReadStream loads whole participant streams of about 20 events
+// each, chosen at random, with a warm page cache: what loading an aggregate
+// costs.
+func BenchmarkReadStream(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "events.db")
+	streams, err := writeRealistic(path, bolt.Options{}, 40_000, 2_000, 64, 1, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := openStore(b, path, bolt.Options{})
+	rng := rand.New(rand.NewPCG(3, 3))
+	events := 0
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		evs, err := s.ReadStream(context.Background(), streams[rng.IntN(len(streams))], eventstore.ReadStreamOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += len(evs)
+	}
+	elapsed := time.Since(start).Seconds()
+	b.ReportMetric(float64(b.N)/elapsed, "streams/s")
+	b.ReportMetric(float64(events)/elapsed, "events/s")
+}
+
 // BenchmarkStorage measures the file size per event of a store grown the
 // way the service grows one: 200,000 events of 500 bytes data and 150 of
 // metadata, in 10,000 participant streams, appended 1-3 events at a time by

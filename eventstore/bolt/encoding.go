@@ -312,18 +312,28 @@ func (h *recordHead) payload(a *arena) (data, meta []byte, err error) {
 }
 
 // arena hands out the payloads of a read from shared blocks: a read of a
-// million events then makes thousands of allocations, not a million. A
-// caller that keeps one event keeps its block alive, so blocks are small.
-type arena struct{ block []byte }
+// million events then makes thousands of allocations, not a million. Blocks
+// start small and double, so that reading one short stream does not pay for
+// zeroing a large block, and stop at a size that keeps what a caller holding
+// on to one event also keeps alive small.
+type arena struct {
+	block []byte
+	next  int // size of the next block
+}
 
-const arenaBlock = 64 << 10
+const (
+	firstArenaBlock = 2 << 10
+	maxArenaBlock   = 64 << 10
+)
 
 func (a *arena) alloc(n int) []byte {
-	if n > arenaBlock/8 {
+	if n > maxArenaBlock/8 {
 		return make([]byte, n)
 	}
 	if cap(a.block)-len(a.block) < n {
-		a.block = make([]byte, 0, arenaBlock)
+		size := max(a.next, firstArenaBlock, n)
+		a.next = min(2*size, maxArenaBlock)
+		a.block = make([]byte, 0, size)
 	}
 	i := len(a.block)
 	a.block = a.block[:i+n]

@@ -143,7 +143,7 @@ func TestArenaPayloadsDoNotOverlap(t *testing.T) {
 	if string(y) != "yyy" {
 		t.Fatalf("appending to one payload changed the next: %q", y)
 	}
-	if big := a.alloc(arenaBlock); len(big) != arenaBlock {
+	if big := a.alloc(maxArenaBlock); len(big) != maxArenaBlock {
 		t.Fatalf("large allocation of %d bytes", len(big))
 	}
 	_ = x

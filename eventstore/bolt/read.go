@@ -213,18 +213,20 @@ func (s *Store) readAllBackwards(dec decoder, before uint64, want int, out *[]ev
 	return n, before, err
 }
 
+// txBuckets are the buckets a read needs on every event. Opening a bucket
+// is a lookup in the root bucket, which adds up over many short reads, so
+// the name buckets, needed only when a name cache misses, are opened then.
 type txBuckets struct {
-	log, streams, names, typesByName, typeNames, index *bbolt.Bucket
+	tx                  *bbolt.Tx
+	log, streams, index *bbolt.Bucket
 }
 
 func buckets(tx *bbolt.Tx) txBuckets {
 	return txBuckets{
-		log:         tx.Bucket(bucketLog),
-		streams:     tx.Bucket(bucketStreams),
-		names:       tx.Bucket(bucketNames),
-		typesByName: tx.Bucket(bucketTypes),
-		typeNames:   tx.Bucket(bucketTypeNames),
-		index:       tx.Bucket(bucketIndex),
+		tx:      tx,
+		log:     tx.Bucket(bucketLog),
+		streams: tx.Bucket(bucketStreams),
+		index:   tx.Bucket(bucketIndex),
 	}
 }
 
@@ -243,15 +245,16 @@ func newNameCache(max int) *nameCache {
 	return &nameCache{m: make(map[uint64]string), max: max}
 }
 
-// lookup returns the name of no, from the cache or else from bucket b.
-func (c *nameCache) lookup(b *bbolt.Bucket, no uint64) (string, error) {
+// lookup returns the name of no, from the cache or else from the bucket
+// of that name in tx.
+func (c *nameCache) lookup(tx *bbolt.Tx, bucket []byte, no uint64) (string, error) {
 	c.mu.RLock()
 	name, ok := c.m[no]
 	c.mu.RUnlock()
 	if ok {
 		return name, nil
 	}
-	v := b.Get(be64(no))
+	v := tx.Bucket(bucket).Get(be64(no))
 	if v == nil {
 		return "", fmt.Errorf("number %d has no name: %w", no, errCorrupt)
 	}
@@ -294,10 +297,10 @@ func (d decoder) event(b txBuckets, pos uint64, rec []byte) (eventstore.Recorded
 
 // names looks up the stream and type names of a record.
 func (d decoder) names(b txBuckets, h *recordHead) (stream, typ string, err error) {
-	if stream, err = d.streams.lookup(b.names, h.stream); err != nil {
+	if stream, err = d.streams.lookup(b.tx, bucketNames, h.stream); err != nil {
 		return "", "", fmt.Errorf("stream: %w", err)
 	}
-	if typ, err = d.types.lookup(b.typeNames, h.typ); err != nil {
+	if typ, err = d.types.lookup(b.tx, bucketTypeNames, h.typ); err != nil {
 		return "", "", fmt.Errorf("type: %w", err)
 	}
 	return stream, typ, nil

@@ -1,0 +1,216 @@
+package api_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/api/identity"
+	"github.com/caseledger/caseledger/casework"
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/eventstore/bolt"
+	"github.com/caseledger/caseledger/personaldata/keystoretest"
+	"github.com/caseledger/caseledger/projections"
+	"github.com/caseledger/caseledger/projections/caseload"
+)
+
+// newCaseloadHarness is newHarness with the caseload list served from a
+// running projection; waiter, when set, replaces the runner for
+// min_position.
+func newCaseloadHarness(t *testing.T, waiter api.PositionWaiter) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := identity.NewLocalIssuer(key, identity.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := casework.New(store, casework.Options{Now: func() time.Time { return caseNow }, Keys: keystoretest.Keyring(t, dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := caseload.New(store)
+	runner, err := projections.New(store, projections.Options{}, model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { runner.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if err := store.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	a, err := api.New(api.Config{Verifier: issuer.Verifier(), Ready: runner.Ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.RegisterCasework(a, svc)
+	if waiter == nil {
+		waiter = runner
+	}
+	api.RegisterCaseload(a, model, api.CaseloadOptions{Waiter: waiter, Names: api.CaseloadNames(svc),
+		Today: func() domain.Date { return domain.DateIn(caseNow, time.UTC) }, Wait: 200 * time.Millisecond})
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	h := &harness{store: store, svc: svc, srv: srv, dir: dir, tokens: map[string]string{}}
+	for name, id := range callers {
+		if h.tokens[name], err = issuer.Mint(id, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+type caseloadDoc struct {
+	Rows []struct {
+		ID    uuid.UUID       `json:"id"`
+		Name  string          `json:"name"`
+		Phase string          `json:"phase"`
+		Flags []caseload.Flag `json:"flags"`
+	} `json:"rows"`
+	NextCursor string          `json:"next_cursor"`
+	Total      int             `json:"total"`
+	Counts     caseload.Counts `json:"counts"`
+	Position   uint64          `json:"position"`
+}
+
+func (h *harness) caseload(t *testing.T, who, query string, min uint64) caseloadDoc {
+	t.Helper()
+	path := "/v1/caseload?min_position=" + strconv.FormatUint(min, 10)
+	if query != "" {
+		path += "&" + query
+	}
+	r := h.get(t, who, path)
+	if r.status != http.StatusOK {
+		t.Fatalf("GET %s: %s", path, r)
+	}
+	var doc caseloadDoc
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func TestCaseloadList(t *testing.T) {
+	h := newCaseloadHarness(t, nil)
+	h.setupProgramme(t, "hope-oslo")
+	mine := h.enrol(t, "caseworker", enrolBody("oslo", nationalID(t, "1990-04-12", 100), "2026-03-02"))
+	h.ok(t, http.StatusOK, "team-lead", participantPath(mine, "/caseworkers/assign"), object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
+	protected := enrolBody("oslo", nationalID(t, "1990-04-12", 200), "2026-03-02")
+	protected["address_protection"] = true
+	delete(protected["personal"].(object), "phone")
+	prot := h.enrol(t, "caseworker", protected)
+	last := h.ok(t, http.StatusOK, "team-lead", participantPath(prot, "/caseworkers/assign"), object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
+
+	t.Run("the caseworker's own participants, with names, read after the write", func(t *testing.T) {
+		doc := h.caseload(t, "caseworker", "sort=enrolled_on", last.Position)
+		if len(doc.Rows) != 2 || doc.Position < last.Position {
+			t.Fatalf("rows %d at position %d, want 2 at %d", len(doc.Rows), doc.Position, last.Position)
+		}
+		for _, r := range doc.Rows {
+			if r.Name != "Test Person" {
+				t.Errorf("name %q, want the participant's name for their caseworker", r.Name)
+			}
+		}
+		if doc.Counts.ByFlag[caseload.FlagNoContact] != 2 {
+			t.Errorf("counts %+v, want 2 without contact", doc.Counts)
+		}
+		// Every name shown is a look at personal data, and is recorded.
+		looked := map[uuid.UUID]bool{}
+		for _, a := range h.accessLog(t) {
+			if a.access.View == domain.ViewCaseload && a.meta.Actor.UserID == callers["caseworker"].UserID {
+				if !a.access.PersonalData || a.access.Decision != domain.AccessPermitted {
+					t.Errorf("caseload record %+v: want a permitted look at personal data", a.access)
+				}
+				looked[a.access.ParticipantID] = true
+			}
+		}
+		if !looked[mine] || !looked[prot] || len(looked) != 2 {
+			t.Errorf("recorded caseload looks at %v, want both named participants", looked)
+		}
+	})
+	t.Run("a row shown by its label is not a look at personal data", func(t *testing.T) {
+		before := len(h.accessLog(t))
+		doc := h.caseload(t, "team-lead", "", last.Position)
+		var recorded []uuid.UUID
+		for _, a := range h.accessLog(t)[before:] {
+			recorded = append(recorded, a.access.ParticipantID)
+		}
+		if len(doc.Rows) != 2 || len(recorded) != 1 || recorded[0] != mine {
+			t.Errorf("team lead's page recorded looks at %v, want only the named participant %s", recorded, mine)
+		}
+	})
+	t.Run("another caseworker sees none", func(t *testing.T) {
+		if doc := h.caseload(t, "caseworker-2", "", last.Position); len(doc.Rows) != 0 || doc.Counts.Total != 0 {
+			t.Errorf("rows %d", len(doc.Rows))
+		}
+	})
+	t.Run("the team lead sees the office, protected participants by label", func(t *testing.T) {
+		doc := h.caseload(t, "team-lead", "", last.Position)
+		names := map[string]int{}
+		for _, r := range doc.Rows {
+			names[r.Name]++
+		}
+		if names[api.ProtectedLabel] != 1 || names["Test Person"] != 1 {
+			t.Errorf("names %v", names)
+		}
+		if doc := h.caseload(t, "team-lead", "q=test", last.Position); len(doc.Rows) != 1 || doc.Rows[0].ID != mine {
+			t.Errorf("search found %d rows; a protected participant must not be found by name", len(doc.Rows))
+		}
+	})
+	t.Run("other roles are refused", func(t *testing.T) {
+		for _, who := range []string{"auditor", "evaluator", "volunteer", "admin"} {
+			h.get(t, who, "/v1/caseload").problem(t, http.StatusForbidden)
+		}
+	})
+	t.Run("bad parameters are named", func(t *testing.T) {
+		for param, query := range map[string]string{
+			"flag": "flag=nope", "sort": "sort=name", "limit": "limit=0", "status": "status=gone",
+			"cursor": "cursor=xyz", "min_position": "min_position=-1", "phase": "phase=7",
+		} {
+			p := h.get(t, "team-lead", "/v1/caseload?"+query).problem(t, http.StatusBadRequest)
+			if len(p.Errors) != 1 || p.Errors[0].Parameter != param {
+				t.Errorf("%s: problem %+v, want one naming %s", query, p, param)
+			}
+		}
+	})
+}
+
+// neverReached is a read model that never catches up.
+type neverReached struct{}
+
+func (neverReached) WaitFor(ctx context.Context, _ uint64) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestCaseloadReadYourWritesTimesOut(t *testing.T) {
+	h := newCaseloadHarness(t, neverReached{})
+	r := h.get(t, "team-lead", "/v1/caseload?min_position=99")
+	r.problem(t, http.StatusServiceUnavailable)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+}

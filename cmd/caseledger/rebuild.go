@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/caseledger/caseledger/eventstore"
+	"github.com/caseledger/caseledger/projections"
+	"github.com/caseledger/caseledger/projections/caseload"
+)
+
+// projectionsDir holds the read models' snapshots in the data directory.
+const projectionsDir = "projections"
+
+// newProjections returns the read models the server keeps, and their
+// runner, snapshotting into the data directory.
+func newProjections(store eventstore.Store, dataDir string, opts projections.Options) (*caseload.Model, *projections.Runner, error) {
+	model := caseload.New(store)
+	opts.Dir = filepath.Join(dataDir, projectionsDir)
+	r, err := projections.New(store, opts, model)
+	if err != nil {
+		return nil, nil, err
+	}
+	return model, r, nil
+}
+
+func runRebuild(ctx context.Context, e *env, args []string) (err error) {
+	fs := newFlagSet("rebuild", "caseledger rebuild [--data DIR]")
+	var dataDir string
+	fs.StringVar(&dataDir, "data", defaultDataDir, "data directory: the event store and the read models' snapshots")
+	fs.fromEnv("data", "CASELEDGER_DATA")
+	if err := fs.parse(e, args); err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, 0)
+	store, err := openStore(ctx, filepath.Join(dataDir, storeFile), log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := store.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close event store: %w", cerr)
+		}
+	}()
+	model, runner, err := newProjections(store, dataDir, projections.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	bar := progressBar{w: e.stderr, start: start}
+	if err := runner.Rebuild(ctx, bar.show); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	took := time.Since(start)
+	var applied uint64
+	for _, s := range runner.Statuses() {
+		applied += s.Applied
+	}
+	bar.done()
+	fmt.Fprintf(e.stdout, "rebuilt %d read model(s): %d events in %s (%.0f events/s), %d participants\n",
+		len(runner.Statuses()), applied, took.Round(time.Millisecond), float64(applied)/took.Seconds(), model.Len())
+	return nil
+}
+
+// progressBar draws one line, redrawn in place: how far into the log the
+// rebuild is, and its rate.
+type progressBar struct {
+	w     io.Writer
+	start time.Time
+	drawn bool
+}
+
+func (b *progressBar) show(applied, position, head uint64) {
+	frac := 1.0
+	if head > 0 {
+		frac = min(1, float64(position)/float64(head))
+	}
+	const width = 30
+	n := int(frac * width)
+	rate := float64(applied) / max(time.Since(b.start).Seconds(), 1e-9)
+	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  %d events  %.0f events/s", strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100, applied, rate)
+	b.drawn = true
+}
+
+func (b *progressBar) done() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
+	}
+}
