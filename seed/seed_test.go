@@ -166,7 +166,7 @@ func TestSeedIntoAStore(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	svc, store := newStore(t, dir)
-	cfg := Config{Participants: 400, Seed: 42, Workers: 32}
+	cfg := Config{Participants: 500, Seed: 42}
 	if testing.Short() {
 		cfg.Participants = 100
 	}

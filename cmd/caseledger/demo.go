@@ -18,11 +18,12 @@ import (
 // its immutable log for good.
 const defaultDemoDataDir = "./demo-data"
 
-// demoCaseworker is the identity of the token the demo prints: a
-// caseworker of the first office of the demo data, so that the token sees
-// a caseload.
-func demoCaseworker() identity.Identity {
-	return identity.Identity{UserID: "demo-caseworker", Role: identity.Caseworker, Office: seed.Offices()[0]}
+// demoTeamLead is the identity of the token the demo prints: the team lead
+// the demo data give the first office, who sees that office's whole
+// caseload (a caseworker sees only the participants on their team).
+func demoTeamLead() identity.Identity {
+	office := seed.Offices()[0]
+	return identity.Identity{UserID: office + "-lead-1", Role: identity.TeamLead, Office: office}
 }
 
 const demoTokenTTL = 12 * time.Hour
@@ -60,7 +61,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		if err := seedIfEmpty(ctx, s, participants); err != nil {
 			return err
 		}
-		who := demoCaseworker()
+		who := demoTeamLead()
 		tok, err := s.issuer.Mint(who, demoTokenTTL)
 		if err != nil {
 			return err
@@ -73,9 +74,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "Personal data are sealed under the demo's master key: %s.\n", keyFile)
 		}
 		fmt.Fprintf(e.stdout, "It stays beside the demo data, which cannot be read without it; a real\ninstallation keeps its master key apart from its data (%s).\n\n", envMasterKey)
-		fmt.Fprintf(e.stdout, "A caseworker token (user %s, office %s, valid %.0f hours):\n\n%s\n\n",
+		fmt.Fprintf(e.stdout, "A team lead's token (user %s, office %s, valid %.0f hours):\n\n%s\n\n",
 			who.UserID, who.Office, demoTokenTTL.Hours(), tok)
-		fmt.Fprintf(e.stdout, "Try it:\n\ncurl -s -H 'Authorization: Bearer %s' http://%s/v1/me\n\n", tok, s.addr)
+		fmt.Fprintf(e.stdout, "Try it: the office's active participants\n\ncurl -s -H 'Authorization: Bearer %s' 'http://%s/v1/caseload?status=active&limit=5'\n\n", tok, s.addr)
 		return nil
 	})
 }

@@ -290,17 +290,23 @@ func TestServeRefusesAStoreInUse(t *testing.T) {
 
 func TestDemoPrintsAWorkingTokenAndCurlLine(t *testing.T) {
 	dir := t.TempDir()
-	s := startServer(t, "demo", "--data", dir, "--participants", "5")
+	s := startServer(t, "demo", "--data", dir, "--participants", "40")
 	out := s.stdout.String()
-	m := regexp.MustCompile(`curl -s -H 'Authorization: Bearer ([A-Za-z0-9_.-]+)' (http://\S+/v1/me)`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`curl -s -H 'Authorization: Bearer ([A-Za-z0-9_.-]+)' '(http://\S+/v1/caseload\S*)'`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no curl line in:\n%s", out)
 	}
 	if !strings.Contains(out, "\n"+m[1]+"\n") {
 		t.Errorf("the token is not printed on a line of its own:\n%s", out)
 	}
+	// The token sees the office's caseload, and the demo data fill it.
 	code, body := get(t, m[2], m[1])
-	if code != 200 || !strings.Contains(body, `"role":"caseworker"`) {
+	var page struct {
+		Rows []struct {
+			Name string `json:"name"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(body), &page); code != 200 || err != nil || len(page.Rows) == 0 || page.Rows[0].Name == "" {
 		t.Fatalf("the printed curl line gets %d: %s", code, body)
 	}
 }

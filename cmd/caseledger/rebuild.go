@@ -29,15 +29,16 @@ func newProjections(store eventstore.Store, dataDir string, opts projections.Opt
 }
 
 func runRebuild(ctx context.Context, e *env, args []string) (err error) {
-	fs := newFlagSet("rebuild", "caseledger rebuild [--data DIR]")
+	fs := newFlagSet("rebuild", "caseledger rebuild [--data DIR] [--store CONNECTION]")
 	var dataDir string
 	fs.StringVar(&dataDir, "data", defaultDataDir, "data directory: the event store and the read models' snapshots")
 	fs.fromEnv("data", "CASELEDGER_DATA")
+	storeFlag := addStoreFlag(fs)
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}
 	log := newLogger(e.stderr, 0)
-	store, err := openStore(ctx, filepath.Join(dataDir, storeFile), log)
+	store, err := openStore(ctx, storeLocation(*storeFlag, dataDir), log)
 	if err != nil {
 		return err
 	}

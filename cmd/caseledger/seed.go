@@ -18,7 +18,7 @@ import (
 	"github.com/caseledger/caseledger/seed"
 )
 
-// seed writes demo data. Like demo, it defaults to ./demo-data and never
+// runSeed writes demo data. Like demo, it defaults to ./demo-data and never
 // reads CASELEDGER_DATA: a demo population written into a real store would
 // stay in its immutable log for good, so a real directory must be named
 // on purpose.

@@ -91,26 +91,19 @@ func (s *Store) writeLoop() {
 		}
 		n := len(batch[0].events)
 		// Appenders answered by the last commit are usually about to queue
-		// again. Yielding lets them, so that they join this commit instead
-		// of waiting a whole fsync for the next; the writer yields again
-		// only while that brings in more. With nothing else runnable a
-		// yield returns at once: a lone appender is not delayed.
+		// again; yielding once lets them, so the drain below takes them into
+		// this commit instead of leaving them for the next fsync. With
+		// nothing else runnable this returns at once: a lone appender is
+		// not delayed.
+		runtime.Gosched()
+	drain:
 		for n < s.opts.MaxBatchEvents {
-			runtime.Gosched()
-			took := 0
-		drain:
-			for n < s.opts.MaxBatchEvents {
-				select {
-				case r := <-s.requests:
-					batch = append(batch, r)
-					n += len(r.events)
-					took++
-				default:
-					break drain
-				}
-			}
-			if took == 0 {
-				break
+			select {
+			case r := <-s.requests:
+				batch = append(batch, r)
+				n += len(r.events)
+			default:
+				break drain
 			}
 		}
 		s.commit(batch)
