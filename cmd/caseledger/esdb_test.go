@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,10 +67,21 @@ func TestTwoServersOnOneEventStoreDB(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("meeting on a for a participant enrolled on b: %d %s", status, body)
 	}
+	var met struct{ Position uint64 }
+	if err := json.Unmarshal([]byte(body), &met); err != nil {
+		t.Fatal(err)
+	}
+	lead, _ := issuer.Mint(identity.Identity{UserID: "lead-1", Role: identity.TeamLead, Office: "oslo"}, time.Hour)
 	for name, s := range map[string]*server{"a": a, "b": b} {
 		status, body = request(t, http.MethodGet, "http://"+s.addr+"/v1/participants/"+id, worker, nil, "")
 		if status != http.StatusOK || !strings.Contains(body, `"name":"Test Person"`) || !strings.Contains(body, `"kind":"`+string(meeting.Kind)+`"`) {
 			t.Fatalf("GET on %s: %d %s", name, status, body)
+		}
+		// Each process's own read model, fed by its own subscription,
+		// holds the participant with the meeting the other process wrote.
+		status, body = request(t, http.MethodGet, "http://"+s.addr+"/v1/caseload?min_position="+strconv.FormatUint(met.Position, 10), lead, nil, "")
+		if status != http.StatusOK || !strings.Contains(body, `"id":"`+id+`"`) || !strings.Contains(body, `"last_contact":"`+meeting.Date.String()+`"`) {
+			t.Fatalf("caseload on %s: %d %s", name, status, body)
 		}
 	}
 	for _, s := range []*server{a, b} {
