@@ -60,6 +60,9 @@ type Config struct {
 	Ready func(context.Context) error
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Metrics, when set, count requests, authentication failures, denials
+	// and access-log writes, and are served at GET /metrics (metrics.go).
+	Metrics *Metrics
 }
 
 // API is the HTTP handler of caseledger: register routes with Handle, then
@@ -69,6 +72,7 @@ type API struct {
 	verifier TokenVerifier
 	ready    func(context.Context) error
 	maxBody  int64
+	metrics  *Metrics // nil counts nothing
 	root     *mux.Router
 	handler  http.Handler
 	// actions is the access policy's action of each route registered
@@ -87,8 +91,9 @@ type API struct {
 // API.Error). It must not write anything before returning an error.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// New returns an API with the health endpoints (/livez, /readyz) and
-// GET /v1/me in place.
+// New returns an API with the health endpoints (/livez, /readyz), its
+// OpenAPI document (/openapi.yaml), its metrics (/metrics, when
+// configured) and GET /v1/me in place.
 func New(cfg Config) (*API, error) {
 	if cfg.Verifier == nil {
 		return nil, errors.New("api: Config.Verifier is required")
@@ -107,6 +112,7 @@ func New(cfg Config) (*API, error) {
 		verifier: cfg.Verifier,
 		ready:    cfg.Ready,
 		maxBody:  maxBody,
+		metrics:  cfg.Metrics,
 		root:     mux.NewRouter(),
 		actions:  map[string]Action{},
 	}
@@ -119,6 +125,10 @@ func New(cfg Config) (*API, error) {
 	a.root.Use(recordRoute)
 	a.root.Handle("/livez", a.adapt(a.livez)).Methods(http.MethodGet, http.MethodHead)
 	a.root.Handle("/readyz", a.adapt(a.readyz)).Methods(http.MethodGet, http.MethodHead)
+	a.root.Handle(OpenAPIPath, a.adapt(a.openAPI)).Methods(http.MethodGet)
+	if cfg.Metrics != nil {
+		a.root.Handle(MetricsPath, cfg.Metrics.Handler()).Methods(http.MethodGet)
+	}
 	a.handler = correlate(a.logRequests(a.recoverPanics(a.root)))
 
 	a.HandleAction(http.MethodGet, "/me", ActReadIdentity, a.me)

@@ -83,6 +83,7 @@ func (c *caseworkRoutes) permit(r *http.Request, lk look, view domain.AccessView
 // gets 503 instead. Without an access log (an API serving no casework)
 // there is nothing to record in.
 func (a *API) deny(r *http.Request, caller identity.Identity, rec domain.AccessRecorded, answer error) error {
+	a.metrics.denial(string(rec.Reason))
 	if a.access == nil {
 		return answer
 	}
@@ -120,6 +121,9 @@ func (a *API) recordAll(r *http.Request, caller identity.Identity, recs []domain
 	corr, _ := uuid.Parse(CorrelationID(r.Context()))
 	err := a.access.RecordAll(r.Context(),
 		domain.Actor{UserID: caller.UserID, Role: string(caller.Role), Office: caller.Office}, corr, recs)
+	for _, rec := range recs {
+		a.metrics.accessWritten(string(rec.Decision), 1, err)
+	}
 	switch {
 	case err == nil:
 		return nil

@@ -106,6 +106,7 @@ func newHarness(t *testing.T) *harness {
 	// there for the access matrix.
 	api.RegisterCaseload(a, caseload.New(store), api.CaseloadOptions{Names: api.CaseloadNames(svc),
 		Today: func() domain.Date { return domain.DateIn(caseNow, time.UTC) }})
+	api.RegisterStats(a, store, api.StatsOptions{Today: func() domain.Date { return domain.DateIn(caseNow, time.UTC) }})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 
@@ -166,7 +167,7 @@ func (h *harness) do(t *testing.T, method, path, who string, hdr map[string]stri
 			req.Header.Set(k, v)
 		}
 	}
-	res, err := h.srv.Client().Do(req)
+	res, err := openAPIClient(h.srv).Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -98,6 +98,7 @@ func (a *API) logRequests(next http.Handler) http.Handler {
 			attrs = append(attrs, slog.String("role", string(info.role)))
 		}
 		a.log.LogAttrs(r.Context(), level, "request", attrs...)
+		a.metrics.observeRequest(metricMethod(r.Method), route, status, time.Since(start))
 	})
 }
 
@@ -161,6 +162,7 @@ func (a *API) authenticate(roles []identity.Role, next http.Handler) http.Handle
 					info.role = id.Role
 				}
 				if !allowed(roles, id.Role) {
+					a.metrics.denial("role")
 					a.Error(w, r, fmt.Errorf("role %s on %s: %w", id.Role, routeOf(r), ErrForbidden))
 					return
 				}
@@ -170,6 +172,7 @@ func (a *API) authenticate(roles []identity.Role, next http.Handler) http.Handle
 		}
 		// Error logs the reason, which the caller never sees; identity's
 		// errors are written to be safe to log and never hold the token.
+		a.metrics.authFailure(err)
 		a.Error(w, r, err)
 	})
 }
@@ -198,4 +201,15 @@ func bearerToken(r *http.Request) (string, error) {
 		return "", fmt.Errorf("%w: malformed Authorization header", identity.ErrInvalidToken)
 	}
 	return token, nil
+}
+
+// metricMethod is the method as a metric's label: one of the methods HTTP
+// defines, or "other", so that a client cannot mint label values.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }

@@ -12,10 +12,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/api/identity"
 	"github.com/caseledger/caseledger/casework"
+	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
+	"github.com/caseledger/caseledger/eventstore/instrumented"
 	"github.com/caseledger/caseledger/personaldata"
 	"github.com/caseledger/caseledger/projections"
 )
@@ -113,6 +118,14 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 	go func() { defer close(projectionsDone); runner.Run(pctx) }()
 	defer func() { stopProjections(); <-projectionsDone }()
 
+	// Metrics (Prometheus): one registry for this process, no global
+	// default. From here on store is the instrumented store, which counts
+	// appends and reads and closes the store underneath.
+	metrics, store, err := newMetrics(store, runner)
+	if err != nil {
+		return err
+	}
+
 	var stopping atomic.Bool
 	a, err := api.New(api.Config{
 		Logger:   log,
@@ -124,6 +137,7 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 			return runner.Ready(ctx)
 		},
 		MaxBodyBytes: srvf.maxBodyBytes,
+		Metrics:      metrics,
 	})
 	if err != nil {
 		return err
@@ -135,6 +149,9 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 	api.RegisterCasework(a, svc)
 	api.RegisterErasure(a, svc)
 	api.RegisterCaseload(a, model, api.CaseloadOptions{Waiter: runner, Names: api.CaseloadNames(svc), Today: svc.Today})
+
+	// Outcome statistics (measures.md), read from the log itself.
+	api.RegisterStats(a, store, api.StatsOptions{Today: svc.Today})
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", srvf.addr)
@@ -237,4 +254,31 @@ func ready(ctx context.Context, stopping *atomic.Bool, store eventstore.Store) e
 // carry its correlation id.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(api.CorrelationHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
+}
+
+// newMetrics makes the process's Prometheus registry, served at GET
+// /metrics: the Go runtime and the process, the HTTP layer (api.Metrics:
+// requests by route template and status, authentication failures,
+// denials, access-log writes), the event store (instrumented: appends,
+// their latency and batch size, events by type, reads), and the read
+// models' positions and lag, read from runner at each scrape. It returns
+// the HTTP metrics for api.Config and store wrapped to count.
+func newMetrics(store eventstore.Store, runner *projections.Runner) (*api.Metrics, eventstore.Store, error) {
+	reg := prometheus.NewRegistry()
+	if err := errors.Join(
+		reg.Register(collectors.NewGoCollector()),
+		reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})),
+		reg.Register(api.NewProjectionCollector(runner)),
+	); err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	counted, err := instrumented.New(store, reg, instrumented.Options{EventTypes: domain.EventTypes()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	m, err := api.NewMetrics(reg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	return m, counted, nil
 }

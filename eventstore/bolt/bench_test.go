@@ -330,21 +330,3 @@ func BenchmarkReadStream(b *testing.B) {
 	b.ReportMetric(float64(b.N)/elapsed, "streams/s")
 	b.ReportMetric(float64(events)/elapsed, "events/s")
 }
-
-// BenchmarkStorage measures the file size per event of a store grown the
-// way the service grows one: 200,000 events of 500 bytes data and 150 of
-// metadata, in 10,000 participant streams, appended 1-3 events at a time by
-// 64 concurrent writers. Each iteration builds a new store.
-func BenchmarkStorage(b *testing.B) {
-	const n = 200_000
-	for range b.N {
-		path := filepath.Join(b.TempDir(), "events.db")
-		if _, err := writeRealistic(path, bolt.Options{}, n, 10_000, 64, 1, 3); err != nil {
-			b.Fatal(err)
-		}
-		size, disk := fileSizes(b, path)
-		b.ReportMetric(float64(size)/n, "bytes/event")
-		b.ReportMetric(float64(disk)/n, "disk-bytes/event")
-		os.Remove(path)
-	}
-}
