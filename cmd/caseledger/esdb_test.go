@@ -103,3 +103,56 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// While EventStoreDB is unreachable, a write fails fast with 503 and stores
+// nothing; once it is back, the same request goes through.
+func TestServeAnswers503WhileEventStoreDBIsDown(t *testing.T) {
+	ctx := context.Background()
+	es := esdbtest.New(t, esdbtest.Options{})
+	dir := t.TempDir()
+	s := startServer(t, "serve", "--data", dir, "--store", es.ConnectionString())
+	issuer, err := identity.OpenLocalIssuer(ctx, dir, identity.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := issuer.Mint(identity.Identity{UserID: "adm-1", Role: identity.Admin}, time.Hour)
+	define := func(slug string) (int, string, time.Duration) {
+		began := time.Now()
+		status, body := request(t, http.MethodPost, "http://"+s.addr+"/v1/programmes", admin, nil, `{"slug":"`+slug+`","name":"Hope"}`)
+		return status, body, time.Since(began)
+	}
+	if status, body, _ := define("hope-before"); status != http.StatusCreated {
+		t.Fatalf("with the server up: %d %s", status, body)
+	}
+
+	es.Stop()
+	status, body, took := define("hope-during")
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "unavailable") {
+		t.Fatalf("with the server down: %d %s", status, body)
+	}
+	// "Fast" is generous here (the machine is shared); the adapter's own
+	// tests pin its deadlines.
+	if took > 20*time.Second {
+		t.Errorf("the refusal took %s", took)
+	}
+
+	if err := es.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, body, _ = define("hope-after")
+		if status == http.StatusCreated || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if status != http.StatusCreated {
+		t.Fatalf("after the server returned: %d %s", status, body)
+	}
+	// The refused write stored nothing.
+	worker, _ := issuer.Mint(identity.Identity{UserID: "cw-1", Role: identity.Caseworker, Office: "oslo"}, time.Hour)
+	if status, _ := request(t, http.MethodGet, "http://"+s.addr+"/v1/programmes/hope-during", worker, nil, ""); status != http.StatusNotFound {
+		t.Fatalf("the programme written while the server was down: %d, want 404", status)
+	}
+}
