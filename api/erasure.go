@@ -18,38 +18,12 @@ import (
 // they do; for any participant.
 func RegisterErasure(a *API, svc *casework.Service) {
 	c := a.casework(svc)
-	a.HandleAction(http.MethodDelete, "/participants/{id}/personal-data", ActErase, c.erasePersonalData)
-}
-
-// erasePersonalData takes a domain.ErasePersonalDataCommand: the date, the
-// legal basis and who asked (a role, never a name). A second erasure is
-// refused (409, already_erased). When the key cannot be destroyed after
-// the erasure is recorded, the answer is an error; the participant's next
-// load, such as a retry of the request, destroys it.
-func (c *caseworkRoutes) erasePersonalData(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var cmd domain.ErasePersonalDataCommand
-	req, err := c.command(w, r, &cmd)
-	if err != nil {
-		return err
-	}
-	if err := c.authorizeStream(r, id); err != nil {
-		return err
-	}
-	res, err := c.svc.Execute(r.Context(), domain.ParticipantStream(id), req,
-		func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
-			p := domain.FoldParticipant(h)
-			if err := decideAgain(r.Context(), p); err != nil {
-				return nil, err
-			}
-			return domain.ErasePersonalData(p, cmd, today)
-		})
-	if err != nil { // casework.ErrKeyNotDestroyed among others: a 500, logged
-		return writeError(err)
-	}
-	c.written(w, r, http.StatusOK, res)
-	return nil
+	// The body is a domain.ErasePersonalDataCommand: the date, the legal
+	// basis and who asked (a role, never a name). A second erasure is
+	// refused (409, already_erased). When the key cannot be destroyed after
+	// the erasure is recorded, the answer is an error (casework's
+	// ErrKeyNotDestroyed, a logged 500); the participant's next load, such
+	// as a retry of the request, destroys it.
+	a.HandleAction(http.MethodDelete, "/participants/{id}/personal-data", ActErase,
+		participantCommand(c, domain.ErasePersonalData, nil))
 }
