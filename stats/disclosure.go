@@ -45,12 +45,24 @@ func (c Count) String() string {
 	return strconv.Itoa(c.N)
 }
 
-// Value is a non-integer figure as shown: its value with six decimals,
-// suppressed, or null where it is not defined (no episodes, no variance).
+// Value is a non-integer figure as shown: its value with six decimals (six
+// significant digits for a probability, see significant), suppressed, or
+// null where it is not defined (no episodes, no variance).
 type Value struct {
 	V          float64
 	Defined    bool
 	Suppressed bool
+	// Significant writes six significant digits instead of six decimals.
+	Significant bool
+}
+
+// significant is a value whose size matters more than its decimals, such as
+// a p-value: six decimals would show a p of 1e-9 as 0, which no test can
+// give.
+func significant(v float64) Value {
+	out := value(v)
+	out.Significant = true
+	return out
 }
 
 func value(v float64) Value {
@@ -90,6 +102,9 @@ func (v Value) String() string {
 	x := v.V
 	if x == 0 {
 		x = 0 // no "-0.000000"
+	}
+	if v.Significant {
+		return strconv.FormatFloat(x, 'g', decimals, 64)
 	}
 	s := strconv.FormatFloat(x, 'f', decimals, 64)
 	if s == "-0.000000" {

@@ -158,7 +158,7 @@ func indexChange(eps []Episode, k int) []DimensionChange {
 			d.Lower, d.Upper = value(r.Lower).suppress(hide), value(r.Upper).suppress(hide)
 			d.DF = value(float64(r.DF)).suppress(hide)
 			if !r.DegenerateVariance {
-				d.DZ, d.T, d.P = value(r.DZ).suppress(hide), value(r.T).suppress(hide), value(r.P).suppress(hide)
+				d.DZ, d.T, d.P = value(r.DZ).suppress(hide), value(r.T).suppress(hide), significant(r.P).suppress(hide)
 			}
 		}
 		out = append(out, d)
