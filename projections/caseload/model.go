@@ -108,6 +108,30 @@ type score struct {
 
 func (r *record) enrolled() bool { return r.Episode > 0 }
 
+// addScore records a score of the current episode: the first baseline,
+// midway and end count for the flags, the latest for the list. Both the
+// event-by-event update and the recompute after a correction go through
+// it, so that they cannot disagree.
+func (r *record) addScore(s score) {
+	switch s.Timepoint {
+	case domain.TimepointBaseline:
+		if r.Baseline.On == 0 {
+			r.Baseline = s
+		}
+	case domain.TimepointMidway:
+		if r.MidwayOn == 0 {
+			r.MidwayOn = s.On
+		}
+	case domain.TimepointEnd:
+		if r.EndOn == 0 {
+			r.EndOn = s.On
+		}
+	}
+	if s.On >= r.Latest.On {
+		r.Latest = s
+	}
+}
+
 // Name implements projections.Projection.
 func (m *Model) Name() string { return Name }
 
@@ -269,24 +293,7 @@ func (m *Model) fold(r *record, typ string, p *payload) error {
 		if !r.enrolled() {
 			return nil
 		}
-		s := score{On: p.Date, Timepoint: p.Timepoint, Scores: p.Scores}
-		switch p.Timepoint {
-		case domain.TimepointBaseline:
-			if r.Baseline.On == 0 {
-				r.Baseline = s
-			}
-		case domain.TimepointMidway:
-			if r.MidwayOn == 0 {
-				r.MidwayOn = p.Date
-			}
-		case domain.TimepointEnd:
-			if r.EndOn == 0 {
-				r.EndOn = p.Date
-			}
-		}
-		if p.Date >= r.Latest.On {
-			r.Latest = s
-		}
+		r.addScore(score{On: p.Date, Timepoint: p.Timepoint, Scores: p.Scores})
 	case domain.TypeEmployerContacted:
 		if r.enrolled() {
 			r.HasEmployerContact = true
@@ -417,24 +424,7 @@ func (m *Model) rowOf(id uuid.UUID, p domain.Participant) *record {
 		if s.Episode != n {
 			continue
 		}
-		sc := score{On: dayOf(s.Date), Timepoint: s.Timepoint, Scores: s.Scores}
-		switch s.Timepoint {
-		case domain.TimepointBaseline:
-			if r.Baseline.On == 0 {
-				r.Baseline = sc
-			}
-		case domain.TimepointMidway:
-			if r.MidwayOn == 0 {
-				r.MidwayOn = sc.On
-			}
-		case domain.TimepointEnd:
-			if r.EndOn == 0 {
-				r.EndOn = sc.On
-			}
-		}
-		if sc.On >= r.Latest.On {
-			r.Latest = sc
-		}
+		r.addScore(score{On: dayOf(s.Date), Timepoint: s.Timepoint, Scores: s.Scores})
 	}
 	for _, c := range p.Contacts {
 		if c.Episode == n {
