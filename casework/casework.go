@@ -192,12 +192,36 @@ func (s *Service) Execute(ctx context.Context, stream string, req Request, decid
 			lastConflict = err
 			continue
 		}
+		if errors.Is(err, eventstore.ErrIdempotency) && ids.keyed() {
+			// Some of this request's ids are stored already: another
+			// request under the same key got there first. Loading again
+			// lets replay tell a retry from a reused key.
+			lastConflict = err
+			continue
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("write to %s: %w", stream, err)
 		}
 		out := Result{Stream: stream, Revision: res.Revision, Position: res.Position}
 		for _, d := range data {
 			out.EventIDs = append(out.EventIDs, d.ID)
+		}
+		if ids.keyed() {
+			// The store answers an append whose ids it holds as a success,
+			// whoever wrote them, so a request racing another under the
+			// same key but with another body would take that one's answer
+			// for its own. The stored events say which request wrote them.
+			h, err := s.load(ctx, stream)
+			if err != nil {
+				return Result{}, err
+			}
+			written, ok, err := replay(h, ids, req)
+			if err != nil {
+				return Result{}, err
+			}
+			if ok {
+				out = written
+			}
 		}
 		if erases(events) {
 			// A client that goes away now must not keep the key alive.

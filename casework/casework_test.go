@@ -3,6 +3,7 @@ package casework_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -338,5 +339,63 @@ func TestLoadMissingStream(t *testing.T) {
 	_, _, err := svc.Load(context.Background(), domain.ParticipantStream(uuid.New()))
 	if !errors.Is(err, casework.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+// Two requests under one key but with different bodies race: B decides
+// before A's events land, then appends the same derived ids. The store
+// answers such an append as an idempotent retry, so B must not take that
+// answer for its own: it is refused as a reused key, and only A's event is
+// stored. With B deciding more events than A stored, the store's partial
+// overlap is the same refusal, not an internal error.
+func TestConcurrentKeyReuseIsRefused(t *testing.T) {
+	for _, extra := range []int{0, 1} {
+		t.Run(fmt.Sprintf("B decides %d more events", extra), func(t *testing.T) {
+			ctx := context.Background()
+			store := openStore(t)
+			svc := newService(t, store, casework.Options{})
+			stream := domain.ParticipantStream(uuid.New())
+			if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
+				t.Fatal(err)
+			}
+			a, b := request("key-1"), request("key-1")
+			b.Digest = casework.RequestDigest("POST", "/v1/test", []byte("another body"))
+
+			decided, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			done := make(chan error, 1)
+			go func() {
+				_, err := svc.Execute(ctx, stream, b, func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
+					evs, err := meeting(date(t, "2026-03-10"))(h, today)
+					for range extra {
+						evs = append(evs, evs[0])
+					}
+					once.Do(func() { close(decided); <-release })
+					return evs, err
+				})
+				done <- err
+			}()
+			<-decided
+			first, err := svc.Execute(ctx, stream, a, meeting(date(t, "2026-03-09")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			close(release)
+			if err := <-done; !errors.Is(err, casework.ErrIdempotencyKeyReused) {
+				t.Fatalf("B: err = %v, want ErrIdempotencyKeyReused", err)
+			}
+			h, rev, err := svc.Load(ctx, stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rev != first.Revision || len(domain.FoldParticipant(h).Meetings) != 1 {
+				t.Fatalf("stream at %d with %d meetings, want A's one meeting at %d", rev, len(domain.FoldParticipant(h).Meetings), first.Revision)
+			}
+			// A's retry still gets A's answer.
+			again, err := svc.Execute(ctx, stream, a, meeting(date(t, "2026-03-09")))
+			if err != nil || again.Position != first.Position {
+				t.Fatalf("A's retry: %+v, %v; want %+v", again, err, first)
+			}
+		})
 	}
 }
