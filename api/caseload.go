@@ -53,9 +53,14 @@ type PositionWaiter interface {
 	WaitFor(ctx context.Context, position uint64) error
 }
 
-// NameSource opens a participant's name; "" when it is erased or absent.
+// NameSource opens a participant's name for a caller. It decides on the
+// participant as the log holds them now, not on the read model's row,
+// which may lag behind (a correction that adds address protection, a move
+// to another office): shown is false, and the name "", whenever the policy
+// does not let the caller see who the participant is, or the name is
+// erased.
 type NameSource interface {
-	Name(ctx context.Context, id uuid.UUID) (string, error)
+	Name(ctx context.Context, caller identity.Identity, id uuid.UUID) (name string, shown bool, err error)
 }
 
 // CaseloadOptions configure RegisterCaseload.
@@ -85,15 +90,17 @@ func CaseloadNames(svc *casework.Service) NameSource { return serviceNames{svc} 
 
 type serviceNames struct{ svc *casework.Service }
 
-func (s serviceNames) Name(ctx context.Context, id uuid.UUID) (string, error) {
+func (s serviceNames) Name(ctx context.Context, caller identity.Identity, id uuid.UUID) (string, bool, error) {
 	h, _, err := s.svc.Load(ctx, domain.ParticipantStream(id))
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	if p := domain.FoldParticipant(h); p.Personal != nil {
-		return p.Personal.Name, nil
+	p := domain.FoldParticipant(h)
+	subj := SubjectOf(p)
+	if d := Decide(caller, ActReadParticipant, &subj); !d.Permit || !d.Identify || p.Personal == nil {
+		return "", false, nil
 	}
-	return "", nil
+	return p.Personal.Name, true, nil
 }
 
 type caseloadRoutes struct {
@@ -197,9 +204,13 @@ func (c *caseloadRoutes) list(w http.ResponseWriter, r *http.Request) error {
 		case !mayName(caller, row):
 			out.Rows[i].Name = ProtectedLabel
 		case c.opts.Names != nil && !row.Erased:
-			name, err := c.opts.Names.Name(r.Context(), row.ID)
+			name, shown, err := c.opts.Names.Name(r.Context(), caller, row.ID)
 			if err != nil {
 				return fmt.Errorf("caseload: open a name: %w", err)
+			}
+			if !shown {
+				out.Rows[i].Name = ProtectedLabel
+				continue
 			}
 			out.Rows[i].Name = name
 			looks = append(looks, domain.AccessRecorded{ParticipantID: row.ID, View: domain.ViewCaseload,
@@ -249,11 +260,11 @@ func (c *caseloadRoutes) search(ctx context.Context, caller identity.Identity, s
 		if row.Erased || !mayName(caller, row) {
 			continue
 		}
-		name, err := c.opts.Names.Name(ctx, row.ID)
+		name, shown, err := c.opts.Names.Name(ctx, caller, row.ID)
 		if err != nil {
 			return nil, fmt.Errorf("caseload search: open a name: %w", err)
 		}
-		if strings.Contains(strings.ToLower(name), needle) {
+		if shown && strings.Contains(strings.ToLower(name), needle) {
 			match[row.ID] = true
 		}
 	}

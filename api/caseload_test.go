@@ -214,3 +214,54 @@ func TestCaseloadReadYourWritesTimesOut(t *testing.T) {
 		t.Error("503 without Retry-After")
 	}
 }
+
+// The caseload's read model may lag behind the log (or have stopped on an
+// event it cannot apply), so whether a name is shown is decided on the
+// participant as the log holds them when the name is opened: protection
+// added by a correction, or a move to another office, takes effect at once.
+func TestCaseloadNamesDecideOnTheLiveParticipant(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.setupProgramme(t, "hope-oslo")
+	id := h.enrol(t, "caseworker", enrolBody("oslo", nationalID(t, "1990-04-12", 300), "2026-03-02"))
+	h.ok(t, http.StatusOK, "team-lead", participantPath(id, "/caseworkers/assign"), object{"user_id": "u-kari", "role": "job_specialist", "date": "2026-03-02"})
+	names := api.CaseloadNames(h.svc)
+	shown := func(who string) bool {
+		t.Helper()
+		name, ok, err := names.Name(ctx, callers[who], id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != (name != "") {
+			t.Fatalf("%s: name %q with shown %v", who, name, ok)
+		}
+		return ok
+	}
+	if !shown("team-lead") || !shown("caseworker") || shown("caseworker-bergen") {
+		t.Fatal("before protection: the office sees the name, another office does not")
+	}
+
+	// Protection comes with a correction of the enrolment; no read model
+	// has seen it.
+	var enrolmentID uuid.UUID
+	hist, _, err := h.svc.Load(ctx, domain.ParticipantStream(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enrolmentID = hist[0].ID
+	replacement := enrolBody("oslo", nationalID(t, "1990-04-12", 300), "2026-03-02")
+	replacement["address_protection"] = true
+	personal := replacement["personal"].(object)
+	delete(personal, "phone")
+	delete(replacement, "personal")
+	h.ok(t, http.StatusOK, "caseworker", participantPath(id, "/corrections"), object{
+		"entry_id": enrolmentID.String(), "entry_type": "ParticipantEnrolled", "reason": "wrong_value",
+		"replacement": replacement, "personal": object{"replacement": personal},
+	})
+	if shown("team-lead") {
+		t.Error("after protection: the team lead, not on the team, still sees the name")
+	}
+	if !shown("caseworker") {
+		t.Error("after protection: the assigned caseworker no longer sees the name")
+	}
+}
