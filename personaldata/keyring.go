@@ -151,6 +151,10 @@ func (k *Keyring) dataKey(ctx context.Context, id string, create bool) (cipher.A
 			if create && errors.Is(l.err, ErrNoKey) {
 				continue // that caller only read; this one creates
 			}
+			if errors.Is(l.err, context.Canceled) || errors.Is(l.err, context.DeadlineExceeded) {
+				// The loader's request ended, not this one's: load again.
+				continue
+			}
 			return nil, l.err
 		}
 		l := &load{done: make(chan struct{})}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -533,5 +534,61 @@ func TestNewKeyringNeedsAStoreAndAMasterKey(t *testing.T) {
 	}
 	if _, err := personaldata.NewKeyring(&keystoretest.Memory{}, personaldata.MasterKey{}, personaldata.KeyringOptions{}); err == nil {
 		t.Error("a keyring without a master key")
+	}
+}
+
+// stalling holds the first Get until its caller's context ends, as a
+// fetch cut short by a client that went away.
+type stalling struct {
+	personaldata.KeyStore
+	first   sync.Once
+	started chan struct{}
+}
+
+func (s *stalling) Get(ctx context.Context, id string) (personaldata.WrappedKey, error) {
+	stall := false
+	s.first.Do(func() { stall = true })
+	if stall {
+		close(s.started)
+		<-ctx.Done()
+		return personaldata.WrappedKey{}, ctx.Err()
+	}
+	return s.KeyStore.Get(ctx, id)
+}
+
+// A request waiting for a key that another request is loading must not
+// fail because that other request was cancelled: it loads the key itself.
+func TestAWaiterOutlivesACancelledLoader(t *testing.T) {
+	ctx := context.Background()
+	mem := &keystoretest.Memory{}
+	id := uuid.New()
+	stored, err := newKeyring(t, mem, personaldata.KeyringOptions{}).SealEvent(ctx, stream, id, encode(t, events()[1].event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &stalling{KeyStore: mem, started: make(chan struct{})}
+	reader := newKeyring(t, store, personaldata.KeyringOptions{})
+
+	loaderCtx, cancel := context.WithCancel(ctx)
+	loaderDone := make(chan error, 1)
+	go func() {
+		_, err := reader.OpenEvent(loaderCtx, stream, id, stored)
+		loaderDone <- err
+	}()
+	<-store.started
+	waiterDone := make(chan error, 1)
+	go func() {
+		_, err := reader.OpenEvent(ctx, stream, id, stored)
+		waiterDone <- err
+	}()
+	// Give the waiter a moment to start waiting on the loader; should it
+	// not be waiting yet, it loads the key itself, and must succeed too.
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if err := <-loaderDone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled loader: %v, want context.Canceled", err)
+	}
+	if err := <-waiterDone; err != nil {
+		t.Fatalf("the waiter failed with the loader's cancellation: %v", err)
 	}
 }
