@@ -8,13 +8,8 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,12 +17,8 @@ import (
 	"time"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/api/identity"
-	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
-	"github.com/caseledger/caseledger/eventstore/bolt"
-	"github.com/caseledger/caseledger/personaldata/keystoretest"
 )
 
 // clock is a test's clock: it stands still until the test moves it.
@@ -98,46 +89,17 @@ func (b *lockedBuffer) String() string {
 
 func newAuditHarness(t *testing.T) *auditHarness {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := store.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := identity.NewLocalIssuer(key, identity.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{now: caseNow}
-	failer := &failingStore{Store: store}
-	svc, err := casework.New(failer, casework.Options{Now: clk.Now, Keys: keystoretest.Keyring(t, dir)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var failer *failingStore
 	logs := &lockedBuffer{}
-	a, err := api.New(api.Config{Verifier: issuer.Verifier(),
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api.RegisterCasework(a, svc)
-	srv := httptest.NewServer(a)
-	t.Cleanup(srv.Close)
-
-	h := &harness{store: store, svc: svc, srv: srv, dir: dir, tokens: map[string]string{}}
-	for name, id := range callers {
-		if h.tokens[name], err = issuer.Mint(id, time.Hour); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h := newHarnessWith(t, harnessSetup{
+		wrap: func(s eventstore.Store) eventstore.Store {
+			failer = &failingStore{Store: s}
+			return failer
+		},
+		now:    clk.Now,
+		logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
 	return &auditHarness{harness: h, clock: clk, failer: failer, logs: logs}
 }
 

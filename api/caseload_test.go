@@ -2,25 +2,16 @@ package api_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/api/identity"
-	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore/bolt"
-	"github.com/caseledger/caseledger/personaldata/keystoretest"
 	"github.com/caseledger/caseledger/projections"
 	"github.com/caseledger/caseledger/projections/caseload"
 )
@@ -30,57 +21,22 @@ import (
 // min_position.
 func newCaseloadHarness(t *testing.T, waiter api.PositionWaiter) *harness {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := identity.NewLocalIssuer(key, identity.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := casework.New(store, casework.Options{Now: func() time.Time { return caseNow }, Keys: keystoretest.Keyring(t, dir)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	model := caseload.New(store)
-	runner, err := projections.New(store, projections.Options{}, model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { runner.Run(ctx); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		if err := store.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	a, err := api.New(api.Config{Verifier: issuer.Verifier(), Ready: runner.Ready})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api.RegisterCasework(a, svc)
-	if waiter == nil {
-		waiter = runner
-	}
-	api.RegisterCaseload(a, model, api.CaseloadOptions{Waiter: waiter, Names: api.CaseloadNames(svc),
-		Today: func() domain.Date { return domain.DateIn(caseNow, time.UTC) }, Wait: 200 * time.Millisecond})
-	srv := httptest.NewServer(a)
-	t.Cleanup(srv.Close)
-	h := &harness{store: store, svc: svc, srv: srv, dir: dir, tokens: map[string]string{}}
-	for name, id := range callers {
-		if h.tokens[name], err = issuer.Mint(id, time.Hour); err != nil {
+	return newHarnessWith(t, harnessSetup{caseload: func(t *testing.T, store *bolt.Store) (*caseload.Model, api.PositionWaiter, func(context.Context) error) {
+		model := caseload.New(store)
+		runner, err := projections.New(store, projections.Options{}, model)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	return h
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { runner.Run(ctx); close(done) }()
+		// Registered after the store's cleanup, so it runs before it.
+		t.Cleanup(func() { cancel(); <-done })
+		if waiter == nil {
+			waiter = runner
+		}
+		return model, waiter, runner.Ready
+	}})
 }
 
 type caseloadDoc struct {

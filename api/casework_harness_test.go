@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -67,7 +68,25 @@ type harness struct {
 	expired string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, harnessSetup{}) }
+
+// harnessSetup is what the harnesses of the api tests vary; the zero value
+// is the plain harness.
+type harnessSetup struct {
+	// wrap wraps the store the command handler writes through.
+	wrap func(eventstore.Store) eventstore.Store
+	// now is the command handler's clock; caseNow when nil.
+	now func() time.Time
+	// logger receives the server's log; discarded when nil.
+	logger *slog.Logger
+	// caseload feeds the caseload list: its read model, what serves
+	// min_position, and the server's readiness. An empty model, never
+	// waited for, when nil.
+	caseload func(t *testing.T, store *bolt.Store) (*caseload.Model, api.PositionWaiter, func(context.Context) error)
+}
+
+// newHarnessWith serves every route of the API over a new store.
+func newHarnessWith(t *testing.T, setup harnessSetup) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{})
@@ -92,21 +111,31 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := casework.New(store, casework.Options{Now: func() time.Time { return caseNow }, Keys: keystoretest.Keyring(t, dir)})
+	var writeTo eventstore.Store = store
+	if setup.wrap != nil {
+		writeTo = setup.wrap(store)
+	}
+	now := setup.now
+	if now == nil {
+		now = func() time.Time { return caseNow }
+	}
+	svc, err := casework.New(writeTo, casework.Options{Now: now, Keys: keystoretest.Keyring(t, dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := api.New(api.Config{Verifier: issuer.Verifier()})
+	model, waiter, ready := caseload.New(store), api.PositionWaiter(nil), func(context.Context) error { return nil }
+	if setup.caseload != nil {
+		model, waiter, ready = setup.caseload(t, store)
+	}
+	a, err := api.New(api.Config{Verifier: issuer.Verifier(), Logger: setup.logger, Ready: ready})
 	if err != nil {
 		t.Fatal(err)
 	}
+	today := func() domain.Date { return domain.DateIn(caseNow, time.UTC) }
 	api.RegisterCasework(a, svc)
 	api.RegisterErasure(a, svc)
-	// The caseload's own tests feed its read model; here it is empty, and
-	// there for the access matrix.
-	api.RegisterCaseload(a, caseload.New(store), api.CaseloadOptions{Names: api.CaseloadNames(svc),
-		Today: func() domain.Date { return domain.DateIn(caseNow, time.UTC) }})
-	api.RegisterStats(a, store, api.StatsOptions{Today: func() domain.Date { return domain.DateIn(caseNow, time.UTC) }})
+	api.RegisterCaseload(a, model, api.CaseloadOptions{Waiter: waiter, Names: api.CaseloadNames(svc), Today: today, Wait: 200 * time.Millisecond})
+	api.RegisterStats(a, store, api.StatsOptions{Today: today})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 
