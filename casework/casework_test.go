@@ -90,6 +90,19 @@ func enrolment(t *testing.T) domain.EnrolCommand {
 	}
 }
 
+// givenEnrolled is a store, a service on it, and a participant enrolled
+// through it.
+func givenEnrolled(t *testing.T) (*testStore, *casework.Service, string) {
+	t.Helper()
+	store := openStore(t)
+	svc := newService(t, store, casework.Options{})
+	stream := domain.ParticipantStream(uuid.New())
+	if _, err := svc.Execute(context.Background(), stream, request(""), enrol(t, enrolment(t))); err != nil {
+		t.Fatal(err)
+	}
+	return store, svc, stream
+}
+
 func enrol(t *testing.T, cmd domain.EnrolCommand) casework.Decision {
 	return func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
 		return domain.Enrol(domain.FoldParticipant(h), cmd, today)
@@ -166,12 +179,7 @@ func TestRejectionAppendsNothing(t *testing.T) {
 
 func TestIdempotentRetryGetsTheFirstAnswer(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
-	svc := newService(t, store, casework.Options{})
-	stream := domain.ParticipantStream(uuid.New())
-	if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
-		t.Fatal(err)
-	}
+	store, svc, stream := givenEnrolled(t)
 
 	first, err := svc.Execute(ctx, stream, request("key-1"), meeting(date(t, "2026-03-09")))
 	if err != nil {
@@ -197,12 +205,7 @@ func TestIdempotentRetryGetsTheFirstAnswer(t *testing.T) {
 
 func TestIdempotencyKeyReusedForAnotherRequestIsRefused(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
-	svc := newService(t, store, casework.Options{})
-	stream := domain.ParticipantStream(uuid.New())
-	if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
-		t.Fatal(err)
-	}
+	store, svc, stream := givenEnrolled(t)
 	if _, err := svc.Execute(ctx, stream, request("key-1"), meeting(date(t, "2026-03-09"))); err != nil {
 		t.Fatal(err)
 	}
@@ -219,12 +222,7 @@ func TestIdempotencyKeyReusedForAnotherRequestIsRefused(t *testing.T) {
 
 func TestSameKeyFromAnotherUserIsAnotherRequest(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
-	svc := newService(t, store, casework.Options{})
-	stream := domain.ParticipantStream(uuid.New())
-	if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
-		t.Fatal(err)
-	}
+	store, svc, stream := givenEnrolled(t)
 	if _, err := svc.Execute(ctx, stream, request("key-1"), meeting(date(t, "2026-03-09"))); err != nil {
 		t.Fatal(err)
 	}
@@ -240,12 +238,7 @@ func TestSameKeyFromAnotherUserIsAnotherRequest(t *testing.T) {
 
 func TestIfMatch(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
-	svc := newService(t, store, casework.Options{})
-	stream := domain.ParticipantStream(uuid.New())
-	if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
-		t.Fatal(err)
-	}
+	_, svc, stream := givenEnrolled(t)
 	if _, err := svc.Execute(ctx, stream, request(""), meeting(date(t, "2026-03-09"))); err != nil {
 		t.Fatal(err)
 	}
@@ -352,12 +345,7 @@ func TestConcurrentKeyReuseIsRefused(t *testing.T) {
 	for _, extra := range []int{0, 1} {
 		t.Run(fmt.Sprintf("B decides %d more events", extra), func(t *testing.T) {
 			ctx := context.Background()
-			store := openStore(t)
-			svc := newService(t, store, casework.Options{})
-			stream := domain.ParticipantStream(uuid.New())
-			if _, err := svc.Execute(ctx, stream, request(""), enrol(t, enrolment(t))); err != nil {
-				t.Fatal(err)
-			}
+			_, svc, stream := givenEnrolled(t)
 			a, b := request("key-1"), request("key-1")
 			b.Digest = casework.RequestDigest("POST", "/v1/test", []byte("another body"))
 
