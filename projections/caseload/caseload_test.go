@@ -1,6 +1,8 @@
 package caseload_test
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -352,5 +354,104 @@ func TestPoisonEventStopsTheProjection(t *testing.T) {
 	}
 	if _, ok := f.model.Get(q.id, d(t, "2026-05-15")); ok {
 		t.Error("an event after the poison was applied")
+	}
+}
+
+// Paging through an office in small pages gives, for every sort and
+// direction, exactly the order of sorting all its rows by the column
+// (missing values last, ties by id), each row once: the page selection
+// keeps only a page's worth of rows, and this holds it to the whole sort.
+func TestPagesFollowTheFullSortOfEveryColumn(t *testing.T) {
+	m := loaded(t, 700) // 35 per office; enrolment dates repeat, so keys tie
+	today := d(t, "2025-09-30")
+	scope := caseload.Scope{Office: "office-07"}
+	all := m.Rows(scope, today)
+	if len(all) != 35 {
+		t.Fatalf("office holds %d rows, want 35", len(all))
+	}
+	keyOf := func(s caseload.Sort, r caseload.Row) (int64, bool) {
+		epoch := d(t, "2000-01-01")
+		date := func(x domain.Date) (int64, bool) { return int64(x.DaysSince(epoch)), !x.IsZero() }
+		switch s {
+		case caseload.SortEnrolledOn:
+			return date(r.EnrolledOn)
+		case caseload.SortDaysInProgramme:
+			return int64(r.DaysInProgramme), true
+		case caseload.SortLastContact:
+			return date(r.LastContact)
+		case caseload.SortDaysSinceContact:
+			if r.DaysSinceContact == nil {
+				return 0, false
+			}
+			return int64(*r.DaysSinceContact), true
+		case caseload.SortNextMeeting:
+			return date(r.NextMeeting)
+		case caseload.SortOpenGoals:
+			return int64(r.OpenGoals), true
+		case caseload.SortPlacementSince:
+			if r.Placement == nil {
+				return 0, false
+			}
+			return date(r.Placement.Since)
+		case caseload.SortLatestScore:
+			if r.LatestScores == nil {
+				return 0, false
+			}
+			return date(r.LatestScores.On)
+		case caseload.SortFlags:
+			return int64(len(r.Flags)), true
+		}
+		t.Fatalf("no key for sort %q", s)
+		return 0, false
+	}
+	for _, s := range caseload.Sorts() {
+		for _, desc := range []bool{false, true} {
+			want := slices.Clone(all)
+			slices.SortFunc(want, func(a, b caseload.Row) int {
+				ka, pa := keyOf(s, a)
+				kb, pb := keyOf(s, b)
+				if pa != pb {
+					if pa {
+						return -1
+					}
+					return 1
+				}
+				c := cmp.Compare(ka, kb)
+				if desc {
+					c = -c
+				}
+				if c != 0 {
+					return c
+				}
+				return bytes.Compare(a.ID[:], b.ID[:])
+			})
+			var got []uuid.UUID
+			after := ""
+			for range len(all) {
+				p, err := m.List(caseload.Query{Scope: scope, Today: today, Sort: s, Desc: desc, After: after, Limit: 4})
+				if err != nil {
+					t.Fatalf("%s desc=%v: %v", s, desc, err)
+				}
+				if p.Total != len(all) && after == "" {
+					t.Errorf("%s desc=%v: total %d, want %d", s, desc, p.Total, len(all))
+				}
+				for _, r := range p.Rows {
+					got = append(got, r.ID)
+				}
+				if after = p.Next; after == "" {
+					break
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s desc=%v: paged %d rows, want %d", s, desc, len(got), len(want))
+				continue
+			}
+			for i := range want {
+				if got[i] != want[i].ID {
+					t.Errorf("%s desc=%v: row %d is %s, want %s", s, desc, i, got[i], want[i].ID)
+					break
+				}
+			}
+		}
 	}
 }

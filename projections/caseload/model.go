@@ -51,7 +51,7 @@ type Model struct {
 
 	mu       sync.RWMutex
 	rows     map[uuid.UUID]*record
-	byOffice map[string]map[uuid.UUID]*record
+	byOffice map[string]*officeRows
 	strings  map[string]string // interned office, programme and user ids
 	position uint64
 }
@@ -148,7 +148,7 @@ func (m *Model) Reset() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.rows = map[uuid.UUID]*record{}
-	m.byOffice = map[string]map[uuid.UUID]*record{}
+	m.byOffice = map[string]*officeRows{}
 	m.strings = map[string]string{}
 	m.position = 0
 }
@@ -459,22 +459,54 @@ func (m *Model) intern(s string) string {
 	return s
 }
 
+// officeRows are an office's enrolled rows in a dense slice, which a list
+// query scans in order (a map's iteration costs several times as much),
+// with each row's place in it for removal.
+type officeRows struct {
+	rows []*record
+	slot map[uuid.UUID]int
+}
+
 func (m *Model) index(r *record) {
 	if !r.enrolled() {
 		return
 	}
-	rows := m.byOffice[r.Office]
-	if rows == nil {
-		rows = map[uuid.UUID]*record{}
-		m.byOffice[r.Office] = rows
+	o := m.byOffice[r.Office]
+	if o == nil {
+		o = &officeRows{slot: map[uuid.UUID]int{}}
+		m.byOffice[r.Office] = o
 	}
-	rows[r.ID] = r
+	if i, ok := o.slot[r.ID]; ok {
+		o.rows[i] = r
+		return
+	}
+	o.slot[r.ID] = len(o.rows)
+	o.rows = append(o.rows, r)
+}
+
+// officeRows returns an office's enrolled rows; the caller holds the lock.
+func (m *Model) officeRows(office string) []*record {
+	if o := m.byOffice[office]; o != nil {
+		return o.rows
+	}
+	return nil
 }
 
 func (m *Model) unindex(r *record) {
-	if rows := m.byOffice[r.Office]; rows != nil {
-		delete(rows, r.ID)
+	o := m.byOffice[r.Office]
+	if o == nil {
+		return
 	}
+	i, ok := o.slot[r.ID]
+	if !ok {
+		return
+	}
+	last := len(o.rows) - 1
+	o.rows[i] = o.rows[last]
+	o.slot[o.rows[i].ID] = i
+	o.rows[last] = nil
+	o.rows = o.rows[:last]
+	delete(o.slot, r.ID)
 }
 
 // snapshotHeader leads the snapshot body.

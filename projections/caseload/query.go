@@ -48,10 +48,20 @@ const (
 	FlagPlacementEnding Flag = "placement_ending_14d"
 )
 
+const flagCount = 8
+
+// flagList is every flag, in the order counts show them; bit i of a
+// row's flag set is flagList()[i]. An array, so that the list's scan
+// copies it on the stack instead of allocating.
+func flagList() [flagCount]Flag {
+	return [flagCount]Flag{FlagNoContact, FlagNoBaseline, FlagMidwayDue, FlagEndScoreMissing,
+		FlagNoProcessingConsent, FlagFollowUpDue, FlagMeetingOverdue, FlagPlacementEnding}
+}
+
 // Flags lists every flag, in the order counts show them.
 func Flags() []Flag {
-	return []Flag{FlagNoContact, FlagNoBaseline, FlagMidwayDue, FlagEndScoreMissing,
-		FlagNoProcessingConsent, FlagFollowUpDue, FlagMeetingOverdue, FlagPlacementEnding}
+	l := flagList()
+	return l[:]
 }
 
 // Thresholds of the flags, in days.
@@ -63,7 +73,7 @@ const (
 	followUpQuietDays = 7
 )
 
-// flags returns the bit set of a row's flags on today: bit i is Flags()[i].
+// flags returns the bit set of a row's flags on today: bit i is flagList()[i].
 func (r *record) flags(today day) uint16 {
 	var f uint16
 	set := func(i int) { f |= 1 << i }
@@ -339,7 +349,7 @@ func (r *record) view(today day) Row {
 		}
 	}
 	f := r.flags(today)
-	for i, fl := range Flags() {
+	for i, fl := range flagList() {
 		if f&(1<<i) != 0 {
 			v.Flags = append(v.Flags, fl)
 		}
@@ -471,22 +481,25 @@ func (m *Model) List(q Query) (Page, error) {
 
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	page := Page{Position: m.position, Counts: Counts{ByFlag: map[Flag]int{}, ByStatus: map[domain.Status]int{}}}
-	for _, f := range Flags() {
-		page.Counts.ByFlag[f] = 0
-	}
-	var hits []entry
-	for _, r := range m.byOffice[q.Scope.Office] {
+	flags, statuses := flagList(), statusList()
+	var byFlag [len(flags)]int
+	var byStatus [len(statuses)]int
+	// The page is the Limit smallest matches in the list's order, and one
+	// more tells whether a next page exists: a bounded heap keeps them
+	// instead of sorting every match, which at an office of thousands
+	// costs more than the scan and its garbage.
+	top := pageHeap{desc: q.Desc, entries: make([]entry, 0, q.Limit+1)}
+	total := 0
+	for _, r := range m.officeRows(q.Scope.Office) {
 		if q.Scope.Caseworker != "" && !r.assigned(q.Scope.Caseworker) {
 			continue
 		}
 		f := r.flags(today)
 		st := r.status()
-		page.Counts.Total++
-		page.Counts.ByStatus[st]++
-		for i, fl := range Flags() {
+		byStatus[slices.Index(statuses[:], st)]++
+		for i := range flags {
 			if f&(1<<i) != 0 {
-				page.Counts.ByFlag[fl]++
+				byFlag[i]++
 			}
 		}
 		if f&want != want ||
@@ -502,15 +515,25 @@ func (m *Model) List(q Query) (Page, error) {
 		if q.Keep != nil && !q.Keep(r.view(today)) {
 			continue
 		}
-		page.Total++
+		total++
 		e := entry{r: r}
 		e.key, e.present = r.key(q.Sort, today)
 		if after != nil && compare(e, *after, q.Desc) <= 0 {
 			continue
 		}
-		hits = append(hits, e)
+		top.offer(e, q.Limit+1)
 	}
-	slices.SortFunc(hits, func(a, b entry) int { return compare(a, b, q.Desc) })
+	hits := top.sorted()
+	page := Page{Position: m.position, Total: total, Counts: Counts{ByFlag: map[Flag]int{}, ByStatus: map[domain.Status]int{}}}
+	for i, f := range flags {
+		page.Counts.ByFlag[f] = byFlag[i]
+	}
+	for i, st := range statuses {
+		if byStatus[i] > 0 {
+			page.Counts.ByStatus[st] = byStatus[i]
+		}
+		page.Counts.Total += byStatus[i]
+	}
 	if len(hits) > q.Limit {
 		last := hits[q.Limit-1]
 		page.Next = cursor{sort: q.Sort, desc: q.Desc, present: last.present, key: last.key, id: last.r.ID}.encode()
@@ -521,6 +544,63 @@ func (m *Model) List(q Query) (Page, error) {
 		page.Rows[i] = e.r.view(today)
 	}
 	return page, nil
+}
+
+// statusList is every status a row can have, in the order of
+// record.status's cases.
+func statusList() [4]domain.Status {
+	return [4]domain.Status{domain.StatusNotEnrolled, domain.StatusExited, domain.StatusPaused, domain.StatusActive}
+}
+
+// pageHeap holds the smallest entries offered so far, at most a bound of
+// them, as a max-heap: the root is the greatest kept, the first to give
+// way to a smaller one.
+type pageHeap struct {
+	desc    bool
+	entries []entry
+}
+
+// less orders the heap: the greater entry (later in the list) is nearer
+// the root.
+func (h *pageHeap) less(i, j int) bool { return compare(h.entries[i], h.entries[j], h.desc) > 0 }
+
+func (h *pageHeap) offer(e entry, bound int) {
+	if len(h.entries) < bound {
+		h.entries = append(h.entries, e)
+		for i := len(h.entries) - 1; i > 0; {
+			parent := (i - 1) / 2
+			if !h.less(i, parent) {
+				break
+			}
+			h.entries[i], h.entries[parent] = h.entries[parent], h.entries[i]
+			i = parent
+		}
+		return
+	}
+	if compare(e, h.entries[0], h.desc) >= 0 {
+		return
+	}
+	h.entries[0] = e
+	for i := 0; ; {
+		child := 2*i + 1
+		if child >= len(h.entries) {
+			return
+		}
+		if child+1 < len(h.entries) && h.less(child+1, child) {
+			child++
+		}
+		if !h.less(child, i) {
+			return
+		}
+		h.entries[i], h.entries[child] = h.entries[child], h.entries[i]
+		i = child
+	}
+}
+
+// sorted returns the kept entries in list order.
+func (h *pageHeap) sorted() []entry {
+	slices.SortFunc(h.entries, func(a, b entry) int { return compare(a, b, h.desc) })
+	return h.entries
 }
 
 // Get returns one participant's row, if the model holds an enrolled one.
@@ -540,7 +620,7 @@ func (m *Model) Rows(scope Scope, today domain.Date) []Row {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []Row
-	for _, r := range m.byOffice[scope.Office] {
+	for _, r := range m.officeRows(scope.Office) {
 		if scope.Caseworker == "" || r.assigned(scope.Caseworker) {
 			out = append(out, r.view(dayOf(today)))
 		}
