@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,28 +128,78 @@ func (r *Runner) Run(ctx context.Context) error {
 
 // Rebuild builds every projection from the start of the log up to its
 // head at the time of the call, ignoring snapshots, and writes their
-// snapshots. progress, when set, is called from time to time with the
-// number of events applied and the head position.
+// snapshots. The projections are built side by side, each reading the log
+// on its own, so that a rebuild of several uses every core. progress, when
+// set, is called from time to time, one call at a time, with the number of
+// events applied by every projection together, the position the slowest
+// has reached and the head position.
 func (r *Runner) Rebuild(ctx context.Context, progress func(applied, position, head uint64)) error {
 	head, err := r.head(ctx)
 	if err != nil {
 		return err
 	}
-	for _, t := range r.tracked {
-		t.p.Reset()
-		t.position.Store(0)
-		if head.Position > 0 {
-			if err := r.follow(ctx, t, head.Position, progress); err != nil {
-				return err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sum := progressSum{report: progress, head: head.Position,
+		applied: make([]uint64, len(r.tracked)), position: make([]uint64, len(r.tracked))}
+	errs := make([]error, len(r.tracked))
+	var wg sync.WaitGroup
+	for i, t := range r.tracked {
+		wg.Go(func() {
+			errs[i] = r.rebuild(ctx, t, head.Position, sum.of(i))
+			if errs[i] != nil {
+				cancel() // the others' work is wasted: the rebuild failed
 			}
-		}
-		if r.opts.Dir != "" {
-			if err := r.snapshot(t); err != nil {
-				return err
-			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// rebuild builds t from the start of the log up to head.
+func (r *Runner) rebuild(ctx context.Context, t *tracked, head uint64, progress func(applied, position, head uint64)) error {
+	t.p.Reset()
+	t.position.Store(0)
+	if head > 0 {
+		if err := r.follow(ctx, t, head, progress); err != nil {
+			return err
 		}
 	}
-	return nil
+	if err := ctx.Err(); err != nil {
+		return err // half built: keep the old snapshot
+	}
+	if r.opts.Dir == "" {
+		return nil
+	}
+	return r.snapshot(t)
+}
+
+// progressSum adds up the progress of projections rebuilt side by side.
+type progressSum struct {
+	report            func(applied, position, head uint64)
+	head              uint64
+	mu                sync.Mutex
+	applied, position []uint64
+}
+
+// of returns the progress function of the i-th projection.
+func (s *progressSum) of(i int) func(applied, position, head uint64) {
+	if s.report == nil {
+		return nil
+	}
+	return func(applied, position, _ uint64) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.applied[i], s.position[i] = applied, position
+		var total uint64
+		for _, n := range s.applied {
+			total += n
+		}
+		s.report(total, slices.Min(s.position), s.head)
+	}
 }
 
 // restore loads t's snapshot, or resets t for a rebuild.
@@ -222,6 +273,10 @@ func (r *Runner) follow(ctx context.Context, t *tracked, until uint64, progress 
 			t.caughtUp.Store(true)
 			t.notify()
 			if until > 0 {
+				if progress != nil {
+					// Nothing more up to until passes the filter.
+					progress(t.applied.Load(), until, until)
+				}
 				return nil
 			}
 			if first {

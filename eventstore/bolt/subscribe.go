@@ -47,8 +47,21 @@ type subscription struct {
 	atHead    bool // a read has reached the head: CaughtUp is due
 	caughtUp  bool // CaughtUp has been delivered
 	dec       decoder
+	// ahead, while history is read, delivers the chunk after buf, read on
+	// another goroutine while the subscriber applies buf: catching up then
+	// overlaps reading the log with the subscriber's work on another core.
+	ahead     chan chunk
 	closeOnce sync.Once
 	done      chan struct{}
+}
+
+// chunk is what one read of the log gave: the events that passed the
+// filter, the last position read, and whether it reached the head.
+type chunk struct {
+	events []eventstore.RecordedEvent
+	after  uint64
+	atHead bool
+	err    error
 }
 
 func (sub *subscription) Next(ctx context.Context) (eventstore.SubscriptionMessage, error) {
@@ -68,15 +81,40 @@ func (sub *subscription) Next(ctx context.Context) (eventstore.SubscriptionMessa
 			sub.caughtUp = true
 			return eventstore.SubscriptionMessage{CaughtUp: true}, nil
 		}
+		if sub.ahead != nil {
+			var c chunk
+			select {
+			case c = <-sub.ahead:
+			case <-ctx.Done():
+				return eventstore.SubscriptionMessage{}, ctx.Err()
+			case <-sub.ctx.Done():
+				return eventstore.SubscriptionMessage{}, sub.ctx.Err()
+			}
+			sub.ahead = nil
+			if c.err != nil {
+				return eventstore.SubscriptionMessage{}, c.err
+			}
+			// Whether it reached the head is not trusted: no commit signal
+			// was taken before it, so the head is confirmed by a read here.
+			sub.buf, sub.after = c.events, c.after
+			if !c.atHead {
+				sub.readAhead()
+			}
+			continue
+		}
 		// Take the signal before reading, so that a commit landing after
 		// the read still wakes us.
 		signal := sub.store.commitSignal()
-		atHead, err := sub.fill()
-		if err != nil {
-			return eventstore.SubscriptionMessage{}, err
+		c := sub.read(sub.after)
+		if c.err != nil {
+			return eventstore.SubscriptionMessage{}, c.err
 		}
+		sub.buf, sub.after = c.events, c.after
+		atHead := c.atHead
 		if atHead {
 			sub.atHead = true
+		} else {
+			sub.readAhead()
 		}
 		if len(sub.buf) > 0 || (sub.atHead && !sub.caughtUp) || !atHead {
 			continue
@@ -105,23 +143,34 @@ func (sub *subscription) stopped(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// fill reads the next chunk of the log into buf, keeping only events that
-// pass the filter, and reports whether it reached the head.
-func (sub *subscription) fill() (atHead bool, err error) {
+// readAhead starts reading the chunk after the last position read, for
+// the next call of Next once buf is used up.
+func (sub *subscription) readAhead() {
+	after := sub.after
+	ahead := make(chan chunk, 1)
+	sub.ahead = ahead
+	go func() { ahead <- sub.read(after) }()
+}
+
+// read reads the chunk of the log after position after, keeping only
+// events that pass the filter. At most one read of a subscription runs at
+// a time: the decoder is not shared.
+func (sub *subscription) read(after uint64) chunk {
 	s := sub.store
 	limit := s.opts.ReadChunk
-	sub.buf = sub.buf[:0]
-	if sub.after == eventstore.End {
+	c := chunk{after: after}
+	if after == eventstore.End {
 		// No position follows End; such a subscription only ever catches up.
-		return true, nil
+		c.atHead = true
+		return c
 	}
-	err = s.view(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		b := buckets(tx)
-		c := b.log.Cursor()
-		k, v := c.Seek(be64(sub.after + 1))
+		cur := b.log.Cursor()
+		k, v := cur.Seek(be64(after + 1))
 		for n := 0; n < limit; n++ {
 			if k == nil {
-				atHead = true
+				c.atHead = true
 				return nil
 			}
 			pos := beUint64(k)
@@ -138,18 +187,18 @@ func (sub *subscription) fill() (atHead bool, err error) {
 				if err != nil {
 					return err
 				}
-				sub.buf = append(sub.buf, ev)
+				c.events = append(c.events, ev)
 			}
-			sub.after = pos
-			k, v = c.Next()
+			c.after = pos
+			k, v = cur.Next()
 		}
-		atHead = k == nil
+		c.atHead = k == nil
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("subscription: %w", err)
+		return chunk{err: fmt.Errorf("subscription: %w", err)}
 	}
-	return atHead, nil
+	return c
 }
 
 func (sub *subscription) Close() error {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -28,8 +30,17 @@ func (d day) date() domain.Date {
 
 var errBadDate = errors.New("date must be written YYYY-MM-DD")
 
-// UnmarshalJSON reads "YYYY-MM-DD" or null without going through
-// encoding/json again, which is most of what a day costs to decode.
+// UnmarshalJSONFrom reads "YYYY-MM-DD" or null straight from the token,
+// without a second pass of the decoder over it.
+func (d *day) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return d.UnmarshalJSON(v)
+}
+
+// UnmarshalJSON reads "YYYY-MM-DD" or null.
 func (d *day) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		*d = 0
