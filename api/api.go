@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -53,6 +54,8 @@ type Config struct {
 	// discards them.
 	Logger *slog.Logger
 	// Verifier authenticates the routes registered with Handle. Required.
+	// A token it accepted is not asked about again for a minute, or until
+	// it expires if sooner (tokencache.go).
 	Verifier TokenVerifier
 	// Ready reports whether the process can serve (store open, read models
 	// caught up); its error is the reason /readyz gives. Nil is always
@@ -109,7 +112,7 @@ func New(cfg Config) (*API, error) {
 	}
 	a := &API{
 		log:      log,
-		verifier: cfg.Verifier,
+		verifier: newTokenCache(cfg.Verifier, time.Now),
 		ready:    cfg.Ready,
 		maxBody:  maxBody,
 		metrics:  cfg.Metrics,

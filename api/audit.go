@@ -31,13 +31,14 @@ func registerAccessLog(a *API, c *caseworkRoutes) {
 }
 
 // look is a read of one participant's data that the access policy let
-// through: who asks and why, the participant's stream as it is now, and
-// what the policy lets them see.
+// through: who asks and why, the participant's stream and state as they
+// are now, and what the policy lets them see.
 type look struct {
 	caller   identity.Identity
 	purpose  string
 	id       uuid.UUID
 	history  []domain.Recorded
+	now      domain.Participant // what the decision was made on
 	knownAt  audit.KnownAt
 	decision Decision
 }
@@ -49,12 +50,23 @@ type look struct {
 // not recorded yet: the handler records it with permit once it knows what
 // it will show.
 func (c *caseworkRoutes) lookAtParticipant(r *http.Request) (look, error) {
-	g, _ := GrantFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
+	if _, err := pathID(r); err != nil {
 		return look{}, err
 	}
 	known, err := knownAtParam(r)
+	if err != nil {
+		return look{}, err
+	}
+	return c.lookAt(r, known, func(h []domain.Recorded) (domain.Participant, error) { return domain.FoldParticipant(h), nil })
+}
+
+// lookAt is lookAtParticipant with the query read by the caller, deciding
+// on now(h): the participant's state as they are now, from their stream h
+// as the log holds it now (a read model's state when it has folded exactly
+// h, which saves the fold).
+func (c *caseworkRoutes) lookAt(r *http.Request, known audit.KnownAt, now func(h []domain.Recorded) (domain.Participant, error)) (look, error) {
+	g, _ := GrantFrom(r.Context())
+	id, err := pathID(r)
 	if err != nil {
 		return look{}, err
 	}
@@ -62,11 +74,15 @@ func (c *caseworkRoutes) lookAtParticipant(r *http.Request) (look, error) {
 	if err != nil && !errors.Is(err, casework.ErrNotFound) {
 		return look{}, err
 	}
-	d, err := c.authorize(r, id, SubjectOf(domain.FoldParticipant(h)))
+	p, err := now(h)
 	if err != nil {
 		return look{}, err
 	}
-	return look{caller: g.Caller, purpose: g.Purpose, id: id, history: h, knownAt: known, decision: d}, nil
+	d, err := c.authorize(r, id, SubjectOf(p))
+	if err != nil {
+		return look{}, err
+	}
+	return look{caller: g.Caller, purpose: g.Purpose, id: id, history: h, now: p, knownAt: known, decision: d}, nil
 }
 
 // permit records that lk's caller is shown view, with or without personal
@@ -193,6 +209,9 @@ func queryValues(r *http.Request, allowed ...string) (url.Values, error) {
 	slices.Sort(names)
 	for _, name := range names {
 		switch {
+		case name == "":
+			// No field error: one without a name would point at the body.
+			return nil, NewProblem(http.StatusBadRequest, "invalid_query", "the query has a parameter without a name")
 		case !slices.Contains(allowed, name):
 			return nil, NewProblem(http.StatusBadRequest, "invalid_query", "the query names a parameter this resource does not take",
 				QueryError(name, "unknown_parameter", "not a parameter of this resource"))

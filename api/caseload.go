@@ -167,14 +167,8 @@ func (c *caseloadRoutes) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if v := q.Get(paramMinPosition); v != "" {
-		pos, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return badParam(paramMinPosition, "type", "a log position: a whole number")
-		}
-		if err := c.waitFor(r.Context(), w, pos); err != nil {
-			return err
-		}
+	if err := readYourWrites(r.Context(), w, q, c.opts.Waiter, c.opts.Wait, "the caseload"); err != nil {
+		return err
 	}
 	query.Today = c.opts.Today()
 	if s := strings.TrimSpace(q.Get(paramSearch)); s != "" {
@@ -225,27 +219,6 @@ func (c *caseloadRoutes) list(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	c.api.JSON(w, r, http.StatusOK, out)
 	return nil
-}
-
-// waitFor waits, bounded, for the read models to reach pos; 503 with
-// Retry-After when they do not in time.
-func (c *caseloadRoutes) waitFor(ctx context.Context, w http.ResponseWriter, pos uint64) error {
-	if c.opts.Waiter == nil {
-		return nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, c.opts.Wait)
-	defer cancel()
-	err := c.opts.Waiter.WaitFor(wctx, pos)
-	if err == nil {
-		return nil
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	w.Header().Set("Retry-After", "1")
-	return NewProblem(http.StatusServiceUnavailable, ProblemNotReady,
-		"the caseload has not reached the position asked for yet; try again shortly",
-		QueryError(paramMinPosition, "not_reached", "not reflected yet"))
 }
 
 // search opens the names of the caller's scope that the caller may see and

@@ -28,14 +28,13 @@ const (
 )
 
 // RegisterCasework adds the casework routes: a POST for every command and
-// a GET for participants, employers and programmes; and the auditors'
-// reads, a participant's history (history.go) and the access log
+// a GET for employers and programmes (RegisterOverview adds the one for
+// participants); and the auditors' reads, a participant's history (history.go) and the access log
 // (audit.go), which every read of personal data and every denial writes
 // to. Each route names its action of the access policy (policy.go).
 func RegisterCasework(a *API, svc *casework.Service) {
 	c := a.casework(svc)
 	a.HandleAction(http.MethodPost, "/participants", ActEnrol, c.enrolNew)
-	a.HandleAction(http.MethodGet, "/participants/{id}", ActReadParticipant, c.getParticipant)
 	registerHistory(a, c)
 	registerAccessLog(a, c)
 	a.HandleAction(http.MethodPost, "/participants/{id}/enrolments", ActWriteCasework, c.reEnrol)

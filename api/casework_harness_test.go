@@ -32,7 +32,9 @@ import (
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/eventstore/bolt"
 	"github.com/caseledger/caseledger/personaldata/keystoretest"
+	"github.com/caseledger/caseledger/projections"
 	"github.com/caseledger/caseledger/projections/caseload"
+	"github.com/caseledger/caseledger/projections/overview"
 )
 
 // caseNow is the command handler's clock: 15 May 2026, midday in Oslo.
@@ -83,6 +85,10 @@ type harnessSetup struct {
 	// min_position, and the server's readiness. An empty model, never
 	// waited for, when nil.
 	caseload func(t *testing.T, store *bolt.Store) (*caseload.Model, api.PositionWaiter, func(context.Context) error)
+	// overview feeds the participant overview: its read model and what
+	// serves min_position. A model kept by a runner of its own (runOverview)
+	// when nil.
+	overview func(t *testing.T, store *bolt.Store) (*overview.Model, api.PositionWaiter)
 }
 
 // newHarnessWith serves every route of the API over a new store.
@@ -133,9 +139,20 @@ func newHarnessWith(t *testing.T, setup harnessSetup) *harness {
 	}
 	today := func() domain.Date { return domain.DateIn(caseNow, time.UTC) }
 	api.RegisterCasework(a, svc)
+	if setup.overview == nil {
+		setup.overview = runOverview
+	}
+	ovModel, ovWaiter := setup.overview(t, store)
+	api.RegisterOverview(a, svc, ovModel, api.OverviewOptions{Waiter: ovWaiter, Wait: 200 * time.Millisecond})
 	api.RegisterErasure(a, svc)
 	api.RegisterCaseload(a, model, api.CaseloadOptions{Waiter: waiter, Names: api.CaseloadNames(svc), Today: today, Wait: 200 * time.Millisecond})
 	api.RegisterStats(a, store, api.StatsOptions{Today: today})
+	api.RegisterComparison(a, store, api.StatsOptions{Today: today})
+	pseudonyms, err := keystoretest.Keyring(t, dir).Pseudonyms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.RegisterExport(a, store, pseudonyms, api.StatsOptions{Today: today})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 
@@ -149,6 +166,23 @@ func newHarnessWith(t *testing.T, setup harnessSetup) *harness {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// runOverview keeps a participant overview model of store by a runner of
+// its own, as the server does, until the test ends.
+func runOverview(t *testing.T, store *bolt.Store) (*overview.Model, api.PositionWaiter) {
+	t.Helper()
+	model := overview.New(store)
+	runner, err := projections.New(store, projections.Options{}, model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { runner.Run(ctx); close(done) }()
+	// Registered after the store's cleanup, so it runs before it.
+	t.Cleanup(func() { cancel(); <-done })
+	return model, runner
 }
 
 // response is what the server answered.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ const (
 	ProblemInvalidBody          = "invalid_body"
 	ProblemBodyTooLarge         = "body_too_large"
 	ProblemUnsupportedMediaType = "unsupported_media_type"
+	ProblemBodyTimeout          = "body_timeout"
 )
 
 // DecodeJSON reads the body of r into v, a pointer, strictly: the body must
@@ -117,6 +119,11 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 			return nil, NewProblem(http.StatusRequestEntityTooLarge, ProblemBodyTooLarge,
 				fmt.Sprintf("the body exceeds %d bytes", limit),
 				BodyError("", CodeBodyTooLarge, fmt.Sprintf("at most %d bytes", limit)))
+		}
+		// The server's read timeout passed: a slow or stalled client.
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, NewProblem(http.StatusRequestTimeout, ProblemBodyTimeout,
+				"the body did not arrive in time; nothing was done")
 		}
 		return nil, invalidBody(BodyError("", CodeUnreadableBody, "the body could not be read to its end"))
 	}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"syscall"
 
 	"github.com/caseledger/caseledger/api/identity"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
+	"github.com/caseledger/caseledger/personaldata"
 )
 
 // Errors a handler may return for the API to answer. Wrap them with what
@@ -35,7 +37,13 @@ const (
 	ProblemConflict       = "conflict"
 	ProblemUnavailable    = "unavailable"
 	ProblemNotReady       = "not_ready"
+	ProblemCannotWrite    = "cannot_write"
 )
+
+// retryAfter is the Retry-After (seconds) of a 503 that does not set its
+// own: long enough not to hammer a server whose disk or store is out,
+// short enough that a client notices the fix soon.
+const retryAfter = "5"
 
 // Error answers err as a problem+json response (see problemFor) and logs
 // what the caller is not told. When the response has already started it
@@ -56,6 +64,9 @@ func (a *API) Error(w http.ResponseWriter, r *http.Request, err error) {
 			challenge += `, error="invalid_token"`
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	if p.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfter)
 	}
 	WriteProblem(w, r, p)
 }
@@ -92,6 +103,14 @@ func problemFor(ctx context.Context, err error) (*Problem, slog.Level) {
 		return NewProblem(http.StatusConflict, rejected.Code, rejected.Message,
 			BodyError(rejected.Pointer, rejected.Code, rejected.Message)), slog.LevelDebug
 
+	// The disk under the event store or the key store refused a write:
+	// full, read-only or failing. An operator must act; the client may
+	// retry (with the same Idempotency-Key) once they have. The message
+	// names neither the file nor what was written.
+	case storageFault(err):
+		return NewProblem(http.StatusServiceUnavailable, ProblemCannotWrite,
+			"the server cannot write to its storage (disk full, read-only or failing); try again later"), slog.LevelError
+
 	// The store. A conflict that the command handler could not resolve by
 	// retrying is the client's; the handler maps If-Match conflicts to 412
 	// itself. Neither message names the stream: stream names hold ids.
@@ -99,6 +118,8 @@ func problemFor(ctx context.Context, err error) (*Problem, slog.Level) {
 		return NewProblem(http.StatusConflict, ProblemConflict, "the record changed while the request was handled; reload and try again"), slog.LevelInfo
 	case errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, eventstore.ErrClosed):
 		return NewProblem(http.StatusServiceUnavailable, ProblemUnavailable, "the event store is unavailable; try again later"), slog.LevelError
+	case errors.Is(err, personaldata.ErrKeyStoreUnavailable):
+		return NewProblem(http.StatusServiceUnavailable, ProblemUnavailable, "the key store is unavailable; try again later"), slog.LevelError
 
 	case errors.Is(err, context.DeadlineExceeded):
 		return NewProblem(http.StatusServiceUnavailable, ProblemUnavailable, "the request took too long"), slog.LevelWarn
@@ -107,6 +128,23 @@ func problemFor(ctx context.Context, err error) (*Problem, slog.Level) {
 		return NewProblem(http.StatusServiceUnavailable, ProblemUnavailable, "the request was cancelled"), slog.LevelInfo
 	}
 	return internalProblem(ctx), slog.LevelError
+}
+
+// storageFault reports whether err, however wrapped (the stores wrap
+// *os.PathError in their own errors), is what a file system answers when
+// the medium is at fault, not the request: full, read-only, failing, over
+// quota or past the file size limit. The server answers 503 until an
+// operator fixes the disk.
+func storageFault(err error) bool {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return false
+	}
+	switch errno {
+	case syscall.ENOSPC, syscall.EROFS, syscall.EIO, syscall.EDQUOT, syscall.EFBIG:
+		return true
+	}
+	return false
 }
 
 func levelFor(status int) slog.Level {

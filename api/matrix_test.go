@@ -204,9 +204,11 @@ func matrixRows() []matrixRow {
 
 		{method: http.MethodGet, path: "/v1/stats/outcomes", action: api.ActReadStatistics,
 			cells: everyone("403", "cw", "200", "cw-other", "200", "lead", "200", "eval", "200", "aud-nop", "403", "anon", "401")},
+		{method: http.MethodGet, path: "/v1/stats/comparison", action: api.ActReadStatistics,
+			cells: everyone("403", "cw", "200", "cw-other", "200", "lead", "200", "eval", "200", "aud-nop", "403", "anon", "401")},
 
-		// Planned: the policy is ready; the routes are not there yet.
-		{method: http.MethodGet, path: "/v1/export", action: api.ActExport, planned: true,
+		// Row-level data: evaluators only.
+		{method: http.MethodGet, path: "/v1/exports/episodes.csv", action: api.ActExport,
 			cells: everyone("403", "eval", "200", "anon", "401")},
 	}
 	return rows

@@ -128,7 +128,9 @@ var rules = map[Action]rule{
 	// leads read their office's, evaluators any cohort's.
 	ActReadStatistics: {view: domain.ViewConfiguration, roles: map[identity.Role]scope{
 		identity.Caseworker: ownOffice, identity.TeamLead: ownOffice, identity.Evaluator: anyone}},
-	ActExport: {view: domain.ViewConfiguration, roles: map[identity.Role]scope{identity.Evaluator: anyone}},
+	// Row-level data leave the system: evaluators only, every export
+	// recorded (api/export.go).
+	ActExport: {view: domain.ViewExport, roles: map[identity.Role]scope{identity.Evaluator: anyone}},
 }
 
 // Actions lists every action of the access table.

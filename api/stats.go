@@ -1,9 +1,10 @@
 package api
 
 import (
-	"errors"
-	"fmt"
+	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caseledger/caseledger/api/identity"
@@ -15,13 +16,22 @@ import (
 // (measures.md, definitions v1) computed from the log as known at a point,
 // every figure under disclosure control. Caseworkers and team leads read
 // their own office's cohorts (the office filter is theirs, another office
-// is refused with 403); evaluators any cohort. The body is the same bytes
-// as `caseledger stats` writes for the same request.
+// is refused with 403); evaluators any cohort. The body, JSON, CSV or an
+// HTML page, is the same bytes as `caseledger stats` writes for the same
+// request.
 
 // StatsOptions configure RegisterStats.
 type StatsOptions struct {
 	// Today is the default as_of; today in Europe/Oslo when nil.
 	Today func() domain.Date
+	// Model, the outcome read model Waiter runs, answers a report at the
+	// head of the log once it has reached the head, waiting at most Wait
+	// (DefaultReadYourWritesWait when 0) for it; a past known_at, or a
+	// model not there in time, is recomputed from the log, in the same
+	// bytes (stats.Reports). Nil recomputes every report.
+	Model  *stats.Model
+	Waiter PositionWaiter
+	Wait   time.Duration
 }
 
 // RegisterStats adds GET /v1/stats/outcomes, read from store.
@@ -29,7 +39,10 @@ func RegisterStats(a *API, store stats.LogReader, opts StatsOptions) {
 	if opts.Today == nil {
 		opts.Today = osloToday
 	}
-	s := &statsRoutes{store: store, opts: opts}
+	if opts.Wait <= 0 {
+		opts.Wait = DefaultReadYourWritesWait
+	}
+	s := &statsRoutes{opts: opts, reports: stats.Reports{Log: store, Model: opts.Model, Waiter: opts.Waiter, Wait: opts.Wait, Logger: a.log}}
 	a.HandleAction(http.MethodGet, "/stats/outcomes", ActReadStatistics, s.outcomes)
 }
 
@@ -42,8 +55,8 @@ func osloToday() domain.Date {
 }
 
 type statsRoutes struct {
-	store stats.LogReader
-	opts  StatsOptions
+	opts    StatsOptions
+	reports stats.Reports
 }
 
 func (s *statsRoutes) outcomes(w http.ResponseWriter, r *http.Request) error {
@@ -56,29 +69,21 @@ func (s *statsRoutes) outcomes(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	req, err := stats.ParseRequest(q.Get, s.opts.Today())
-	var perr *stats.ParamError
-	if errors.As(err, &perr) {
-		return badParam(perr.Param, perr.Code, perr.Detail)
+	if err != nil {
+		return statsParamError(err)
 	}
+	if err := scopeCohort(caller, &req.Cohort); err != nil {
+		return err
+	}
+	report, err := s.reports.Compute(r.Context(), req)
 	if err != nil {
 		return err
 	}
-	switch caller.Role {
-	case identity.Caseworker, identity.TeamLead:
-		// Their own office only: the filter is forced, another refused.
-		if req.Cohort.Office != "" && req.Cohort.Office != caller.Office {
-			return fmt.Errorf("statistics of another office: %w", ErrForbidden)
-		}
-		req.Cohort.Office = caller.Office
-	case identity.Evaluator:
-	default:
-		return fmt.Errorf("statistics as %s: %w", caller.Role, ErrForbidden)
+	format := q.Get(stats.ParamFormat)
+	if format == "" {
+		format = acceptedFormat(r.Header.Get("Accept"))
 	}
-	report, err := stats.Compute(r.Context(), s.store, req)
-	if err != nil {
-		return err
-	}
-	body, ctype, err := stats.Encode(report, q.Get(stats.ParamFormat))
+	body, ctype, err := stats.Encode(report, format)
 	if err != nil {
 		return err
 	}
@@ -86,7 +91,48 @@ func (s *statsRoutes) outcomes(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Type", ctype)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Accept")
+	if format == "html" {
+		// The page needs its inline styles and nothing else; it may not
+		// be framed, and links from it say nothing of where it was.
+		h.Set("Content-Security-Policy", stats.HTMLPolicy+"; frame-ancestors 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // a failed write means the client left
 	return nil
+}
+
+// acceptedFormat is the report format an Accept header prefers when the
+// query names none: html for a browser, which weighs text/html above */*,
+// csv for text/csv, json for application/json or */*. An Accept header
+// naming none of them still gets json, as before there was a choice.
+func acceptedFormat(accept string) string {
+	best, bestQ, wild := "json", -1.0, true
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(v, 64); err != nil || q <= 0 {
+				continue
+			}
+		}
+		format := ""
+		switch mt {
+		case "application/json", "*/*":
+			format = "json"
+		case "text/csv":
+			format = "csv"
+		case "text/html":
+			format = "html"
+		}
+		// A named type outranks */* of the same weight.
+		if format != "" && (q > bestQ || q == bestQ && wild && mt != "*/*") {
+			best, bestQ, wild = format, q, mt == "*/*"
+		}
+	}
+	return best
 }

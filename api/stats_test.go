@@ -36,3 +36,47 @@ func TestStatsOutcomesScopeAndParams(t *testing.T) {
 		}
 	}
 }
+
+// The HTML report is served for format=html, or to a browser's Accept
+// header when the query names no format, with the headers an HTML page
+// needs; format wins over Accept, and a format not listed is refused
+// naming the parameter.
+func TestStatsOutcomesHTML(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+	for _, c := range []struct {
+		name, query, accept string
+		status              int
+		ctype, body         string
+	}{
+		{"format html", "?format=html", "", http.StatusOK, "text/html; charset=utf-8", "<!DOCTYPE html>"},
+		{"a browser", "", browser, http.StatusOK, "text/html; charset=utf-8", "<!DOCTYPE html>"},
+		{"a browser asking for json", "?format=json", browser, http.StatusOK, "application/json", `"measures"`},
+		{"json over html", "", "application/json, text/html;q=0.5", http.StatusOK, "application/json", `"measures"`},
+		{"csv", "", "text/csv", http.StatusOK, "text/csv; charset=utf-8", "figure,value"},
+		{"anything", "", "*/*", http.StatusOK, "application/json", `"measures"`},
+		{"a type not served", "", "image/png", http.StatusOK, "application/json", `"measures"`},
+		{"html refused", "", "text/html;q=0, */*", http.StatusOK, "application/json", `"measures"`},
+		{"a format not listed", "?format=pdf", browser, http.StatusBadRequest, "application/problem+json", `"format"`},
+	} {
+		r := h.do(t, http.MethodGet, "/v1/stats/outcomes"+c.query, "evaluator", map[string]string{"Accept": c.accept}, "")
+		if r.status != c.status || r.header.Get("Content-Type") != c.ctype || !strings.Contains(string(r.body), c.body) {
+			t.Errorf("%s: %d %s %.200s, want %d %s with %s", c.name, r.status, r.header.Get("Content-Type"), r.body, c.status, c.ctype, c.body)
+			continue
+		}
+		if r.status != http.StatusOK {
+			continue
+		}
+		want := map[string]string{"X-Content-Type-Options": "nosniff", "Vary": "Accept", "Cache-Control": "no-store"}
+		if strings.HasPrefix(c.ctype, "text/html") {
+			want["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+			want["Referrer-Policy"] = "no-referrer"
+		}
+		for k, v := range want {
+			if got := r.header.Get(k); got != v {
+				t.Errorf("%s: %s: %q, want %q", c.name, k, got, v)
+			}
+		}
+	}
+}

@@ -1,62 +1,238 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/audit"
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/projections/caseload"
+	"github.com/caseledger/caseledger/projections/overview"
 )
 
 // ProtectedLabel stands in for the name of a participant under strengthened
 // address protection, for everyone not allowed to see who it is.
 const ProtectedLabel = "Protected participant"
 
-// getParticipant answers a participant's state: current, or as known at a
-// point of the log (?known_at=, a position or a UTC time), when only the
-// events recorded by then are folded. The access policy decides first, on
-// the participant as they are now, whatever point is asked for; the look
-// is recorded before anything is shown (audit.go). A volunteer mentor
-// gets mentorOf's view instead of the record.
-func (c *caseworkRoutes) getParticipant(w http.ResponseWriter, r *http.Request) error {
-	lk, err := c.lookAtParticipant(r)
+// The participant overview, GET /v1/participants/{id}: a participant's
+// state now from the overview read model, or as known at a point of the
+// log (?known_at=) from a fold of the events recorded by then.
+//
+// The access policy decides on the participant as the log holds them now,
+// whatever point is asked for: the stream is loaded (casework's loader
+// keeps it cached) and the decision is made on the model's state when the
+// model has applied exactly that stream, else on the stream's fold, which
+// then is the view too. So the overview is never older than the log's
+// state the decision saw, and a caller reads their own writes without
+// asking; min_position waits, as for the caseload, for the read models to
+// reach a position of other writes.
+//
+// The model holds no personal data: names, contact details, notes and
+// minutes are taken from the loaded stream, for the items shown, for the
+// callers the policy lets see them. The look is recorded before anything
+// is shown (audit.go). A volunteer mentor gets mentorOf's view instead.
+
+// OverviewOptions configure RegisterOverview.
+type OverviewOptions struct {
+	// Waiter serves min_position; nil answers such reads at once.
+	Waiter PositionWaiter
+	// Today is the business date flags and days in the programme are
+	// counted for (Europe/Oslo); the command handler's when nil.
+	Today func() domain.Date
+	// Wait bounds a min_position wait; DefaultReadYourWritesWait when 0.
+	Wait time.Duration
+}
+
+// RegisterOverview adds GET /v1/participants/{id}, served from model.
+func RegisterOverview(a *API, svc *casework.Service, model *overview.Model, opts OverviewOptions) {
+	if opts.Wait <= 0 {
+		opts.Wait = DefaultReadYourWritesWait
+	}
+	if opts.Today == nil {
+		opts.Today = svc.Today
+	}
+	o := &overviewRoutes{caseworkRoutes: a.casework(svc), model: model, opts: opts}
+	a.HandleAction(http.MethodGet, "/participants/{id}", ActReadParticipant, o.getParticipant)
+}
+
+type overviewRoutes struct {
+	*caseworkRoutes
+	model *overview.Model
+	opts  OverviewOptions
+}
+
+func (o *overviewRoutes) getParticipant(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	h := lk.knownAt.Of(lk.history)
+	q, err := queryValues(r, audit.ParamKnownAt, paramMinPosition)
+	if err != nil {
+		return err
+	}
+	known, err := audit.ParseKnownAt(q.Get(audit.ParamKnownAt))
+	if err != nil {
+		return paramProblem(err)
+	}
+	if !known.IsZero() && q.Get(paramMinPosition) != "" {
+		return badParam(paramMinPosition, "conflict", "not with known_at: a past point of the log is read from the log itself")
+	}
+	if err := readYourWrites(r.Context(), w, q, o.opts.Waiter, o.opts.Wait, "the participant overview"); err != nil {
+		return err
+	}
+	fromModel := false
+	lk, err := o.lookAt(r, known, func(h []domain.Recorded) (domain.Participant, error) {
+		if len(h) == 0 {
+			return domain.Participant{}, nil
+		}
+		ov, ok, err := o.model.Get(id)
+		if err != nil {
+			return domain.Participant{}, err
+		}
+		if ok && ov.Revision == h[len(h)-1].Revision {
+			fromModel = true
+			return ov.Participant, nil
+		}
+		// The model has not applied the stream's latest events yet (or,
+		// written to meanwhile, is ahead of what was loaded): the fold of
+		// what was loaded is the state now.
+		return domain.FoldParticipant(h), nil
+	})
+	if err != nil {
+		return err
+	}
+	h := known.Of(lk.history)
 	if len(h) == 0 {
-		if err := c.permit(r, lk, domain.ViewParticipant, false); err != nil {
+		if err := o.permit(r, lk, domain.ViewParticipant, false); err != nil {
 			return err
 		}
 		return NewProblem(http.StatusNotFound, ProblemNotFound, "nothing was recorded about the participant by known_at",
 			QueryError(audit.ParamKnownAt, "before_first_event", "before the participant's first event"))
 	}
 	last := h[len(h)-1]
+	p := lk.now
+	switch {
+	case !known.IsZero():
+		p = domain.FoldParticipant(h)
+	case fromModel && lk.decision.Identify:
+		p = withPersonal(p, lk.history)
+	}
 	var (
 		v        any
 		personal bool
 	)
 	if lk.decision.Mentor {
-		mv := mentorOf(lk.id, last.Revision, h, lk.caller.UserID, lk.decision.Identify)
-		mv.Position, mv.KnownAt = last.Position, lk.knownAt.String()
+		mv := mentorOf(lk.id, last.Revision, p, h, lk.caller.UserID, lk.decision.Identify)
+		mv.Position, mv.KnownAt = last.Position, known.String()
 		v, personal = mv, mv.showsPersonal()
 	} else {
-		pv := participantOf(lk.id, last.Revision, domain.FoldParticipant(h), c.svc.Today(), lk.decision.Identify)
-		pv.Position, pv.KnownAt = last.Position, lk.knownAt.String()
+		today := o.opts.Today()
+		pv := participantOf(lk.id, last.Revision, p, today, lk.decision.Identify)
+		pv.Position, pv.KnownAt = last.Position, known.String()
+		if known.IsZero() {
+			// Flags are for today, of the state now: a past point has none.
+			pv.Flags = caseload.FlagsOf(p, today)
+		}
 		v, personal = pv, pv.showsPersonal()
 	}
-	if err := c.permit(r, lk, domain.ViewParticipant, personal); err != nil {
+	if err := o.permit(r, lk, domain.ViewParticipant, personal); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(last.Revision, 10)))
 	w.Header().Set("Cache-Control", "no-store")
-	c.api.JSON(w, r, http.StatusOK, v)
+	o.api.JSON(w, r, http.StatusOK, v)
 	return nil
+}
+
+// withPersonal returns p, a state without personal data folded from the
+// stream h (the overview model's), with the personal sections the fold of
+// h gives its items: each from the event, as corrected, that recorded the
+// item. The fold keeps a goal's closing note too, which no view shows;
+// it is not filled in. p's slices are the caller's own and are changed.
+func withPersonal(p domain.Participant, h []domain.Recorded) domain.Participant {
+	if p.Erased {
+		return p // and the loaded stream holds no personal member either
+	}
+	byID := make(map[uuid.UUID]domain.Event, len(h))
+	for _, r := range domain.EffectiveHistory(h) {
+		byID[r.ID] = r.Event
+	}
+	if ep, ok := p.CurrentEpisode(); ok {
+		if e, ok := byID[ep.EnrolmentID].(domain.ParticipantEnrolled); ok {
+			p.Personal = e.Personal
+		}
+	}
+	for i := range p.Episodes {
+		if x := p.Episodes[i].Exit; x != nil {
+			if e, ok := byID[x.EventID].(domain.ParticipantExited); ok {
+				x.Personal = e.Personal
+			}
+		}
+	}
+	for i := range p.Goals {
+		if e, ok := byID[p.Goals[i].EventID].(domain.GoalSet); ok {
+			p.Goals[i].Personal = e.Personal
+		}
+	}
+	for i := range p.Meetings {
+		if e, ok := byID[p.Meetings[i].EventID].(domain.MeetingHeld); ok {
+			p.Meetings[i].Personal = e.Personal
+		}
+	}
+	for i := range p.Contacts {
+		if e, ok := byID[p.Contacts[i].EventID].(domain.EmployerContacted); ok {
+			p.Contacts[i].Personal = e.Personal
+		}
+	}
+	for i := range p.Placements {
+		if e, ok := byID[p.Placements[i].EventID].(domain.PlacementStarted); ok {
+			p.Placements[i].Personal = e.Personal
+		}
+	}
+	for i := range p.Pauses {
+		if e, ok := byID[p.Pauses[i].EventID].(domain.ParticipationPaused); ok {
+			p.Pauses[i].Personal = e.Personal
+		}
+	}
+	return p
+}
+
+// readYourWrites waits, bounded by wait, for the read models to reach the
+// position the query names in min_position, if any; 503 with Retry-After
+// when they do not in time. what names the read model for the answer.
+func readYourWrites(ctx context.Context, w http.ResponseWriter, q url.Values, waiter PositionWaiter, wait time.Duration, what string) error {
+	v := q.Get(paramMinPosition)
+	if v == "" {
+		return nil
+	}
+	pos, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return badParam(paramMinPosition, "type", "a log position: a whole number")
+	}
+	if waiter == nil {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	err = waiter.WaitFor(wctx, pos)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	w.Header().Set("Retry-After", "1")
+	return NewProblem(http.StatusServiceUnavailable, ProblemNotReady,
+		what+" has not reached the position asked for yet; try again shortly",
+		QueryError(paramMinPosition, "not_reached", "not reflected yet"))
 }
 
 // mentorView is what a volunteer mentor sees of a participant assigned to
@@ -91,10 +267,10 @@ func (v mentorView) showsPersonal() bool {
 	return false
 }
 
-// mentorOf builds user's mentor view of the participant whose history is
-// h; identify as for participantOf.
-func mentorOf(id uuid.UUID, rev uint64, h []domain.Recorded, user string, identify bool) mentorView {
-	p := domain.FoldParticipant(h)
+// mentorOf builds user's mentor view of a participant in state p, folded
+// from h, whose events tell who recorded each meeting; identify as for
+// participantOf.
+func mentorOf(id uuid.UUID, rev uint64, p domain.Participant, h []domain.Recorded, user string, identify bool) mentorView {
 	mine := map[uuid.UUID]bool{}
 	for _, r := range h {
 		if r.Event != nil && r.Event.EventType() == domain.TypeMeetingHeld && r.Meta.Actor.UserID == user {
@@ -138,7 +314,10 @@ type participantView struct {
 	Pauses            []pauseView      `json:"pauses"`
 	DaysInProgramme   int              `json:"days_in_programme"`
 	OpenPlacementIDs  []uuid.UUID      `json:"open_placement_ids"`
-	Redacted          bool             `json:"redacted"`
+	// Flags are the caseload's flags of the participant today; absent in
+	// a view as known at a point of the log.
+	Flags    []caseload.Flag `json:"flags,omitzero"`
+	Redacted bool            `json:"redacted"`
 	// Position is the global log position of the last event folded.
 	Position uint64 `json:"position"`
 	// KnownAt echoes the point of the log asked for; absent for now.
@@ -265,6 +444,7 @@ type placementView struct {
 	HoursPercentage int                       `json:"hours_percentage"`
 	Contract        domain.Contract           `json:"contract,omitempty"`
 	ChangedOn       domain.Date               `json:"changed_on,omitzero"`
+	PlannedEnd      domain.Date               `json:"planned_end,omitzero"`
 	EndedOn         domain.Date               `json:"ended_on,omitzero"`
 	EndReason       domain.PlacementEndReason `json:"end_reason,omitempty"`
 	Personal        any                       `json:"personal,omitempty"`
@@ -359,7 +539,7 @@ func participantOf(id uuid.UUID, rev uint64, p domain.Participant, today domain.
 	for _, pl := range p.Placements {
 		v.Placements = append(v.Placements, placementView{ID: pl.ID, EventID: pl.EventID, Episode: pl.Episode, Kind: pl.Kind,
 			EmployerID: pl.EmployerID, StartedOn: pl.StartedOn, HoursPercentage: pl.HoursPercentage, Contract: pl.Contract,
-			ChangedOn: pl.ChangedOn, EndedOn: pl.EndedOn, EndReason: pl.EndReason, Personal: personal(pl.Personal, pl.Personal == nil)})
+			ChangedOn: pl.ChangedOn, PlannedEnd: pl.PlannedEnd, EndedOn: pl.EndedOn, EndReason: pl.EndReason, Personal: personal(pl.Personal, pl.Personal == nil)})
 		if pl.Open() {
 			v.OpenPlacementIDs = append(v.OpenPlacementIDs, pl.ID)
 		}

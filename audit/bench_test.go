@@ -2,6 +2,9 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,20 +15,56 @@ import (
 	"github.com/caseledger/caseledger/domain"
 )
 
-// BenchmarkRecord is the cost of one look's record: one durable append,
-// taken in turn.
+// BenchmarkRecord is the cost of one look's record with 1 and with 64
+// callers recording at once, as a server's concurrent requests do; b.N
+// records in all, shared among the callers. group-commit is Log.Record;
+// one-append-each is how Record worked before group commit, for
+// comparison in the same run: callers take turns, and each record is its
+// own Execute on the day's stream (which loads, decodes and keeps the
+// stream's history).
 //
-//	go test ./audit -run '^$' -bench Record -benchtime 2000x
+//	go test ./audit -run '^$' -bench Record -benchtime 4000x
 func BenchmarkRecord(b *testing.B) {
-	ctx := context.Background()
-	f := newFixture(b, time.Date(2026, 5, 15, 10, 0, 0, 0, time.UTC))
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if err := f.log.Record(ctx, access("u-kari", uuid.New(), domain.ViewParticipant)); err != nil {
-				b.Error(err)
-			}
+	for _, way := range []string{"group-commit", "one-append-each"} {
+		for _, callers := range []int{1, 64} {
+			b.Run(fmt.Sprintf("%s/callers=%d", way, callers), func(b *testing.B) {
+				ctx := context.Background()
+				f := newFixture(b, time.Date(2026, 5, 15, 10, 0, 0, 0, time.UTC))
+				record := f.log.Record
+				if way == "one-append-each" {
+					record = f.oneAppendEach()
+				}
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				b.ResetTimer()
+				start := time.Now()
+				for range callers {
+					wg.Go(func() {
+						for next.Add(1) <= int64(b.N) {
+							if err := record(ctx, access("u-kari", uuid.New(), domain.ViewParticipant)); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+			})
 		}
-	})
+	}
+}
+
+// oneAppendEach records one look at a time, each in an Execute of its own.
+func (f *fixture) oneAppendEach() func(context.Context, audit.Access) error {
+	var turn sync.Mutex
+	return func(ctx context.Context, a audit.Access) error {
+		turn.Lock()
+		defer turn.Unlock()
+		_, err := f.svc.Execute(ctx, domain.AccessLogStream(f.svc.Today()), casework.Request{Actor: a.Reader, CorrelationID: a.CorrelationID},
+			func([]domain.Recorded, domain.Date) ([]domain.Event, error) { return []domain.Event{a.Record}, nil })
+		return err
+	}
 }
 
 // BenchmarkQuery reads a month of looks, 1000 a day, for one participant

@@ -109,6 +109,10 @@ func CEFLine(version string, r Record) string {
 		{"cs6", uuidOrEmpty(r.CorrelationID)},
 		{"cs6Label", labelIf(uuidOrEmpty(r.CorrelationID), "correlationId")},
 		{"request", r.Via},
+		{"flexString1", r.Cohort},
+		{"flexString1Label", labelIf(r.Cohort, "cohort")},
+		{"cn2", rowsOf(r)},
+		{"cn2Label", labelIf(rowsOf(r), "rows")},
 	}
 	sep := ""
 	for _, kv := range ext {
@@ -169,6 +173,14 @@ func CEFValueEscape(s string) string {
 	return b.String()
 }
 
+// rowsOf is the rows an export gave, "" for any other record.
+func rowsOf(r Record) string {
+	if r.Rows == nil {
+		return ""
+	}
+	return strconv.Itoa(*r.Rows)
+}
+
 func cefName(v domain.AccessView, d domain.AccessDecision) string {
 	what := string(v)
 	switch v {
@@ -178,6 +190,8 @@ func cefName(v domain.AccessView, d domain.AccessDecision) string {
 		what = "access log"
 	case domain.ViewCasework:
 		what = "participant casework"
+	case domain.ViewExport:
+		what = "pseudonymised export"
 	}
 	if d == domain.AccessDenied {
 		return "access to " + what + " denied"
@@ -189,7 +203,9 @@ func cefSeverity(r Record) int {
 	switch {
 	case r.Decision == domain.AccessDenied:
 		return severityDeny
-	case r.PersonalData:
+	case r.PersonalData, r.View == domain.ViewExport:
+		// An export's rows are pseudonymised, not anonymous: row-level
+		// data leaving the system weigh as a look at personal data.
 		return severityPermitPersonal
 	}
 	return severityPermit

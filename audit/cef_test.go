@@ -88,8 +88,19 @@ func TestCEFLine(t *testing.T) {
 			t.Errorf("deny line %s lacks %s", got, part)
 		}
 	}
-	if strings.Contains(got, "duid=") || strings.Contains(got, "cs2=") {
+	if strings.Contains(got, "duid=") || strings.Contains(got, "cs2=") || strings.Contains(got, "cn2=") {
 		t.Errorf("deny line has keys for empty values: %s", got)
+	}
+
+	none := 0
+	export := audit.Record{UserID: "u-eva", Role: "evaluator", View: domain.ViewExport, Decision: domain.AccessPermitted,
+		Via: "GET /v1/exports/episodes.csv", Cohort: "as_of=2026-05-01&k=5", Rows: &none}
+	got = audit.CEFLine("dev", export)
+	for _, part := range []string{"|export-permit|pseudonymised export viewed|3|",
+		`flexString1=as_of\=2026-05-01&k\=5 flexString1Label=cohort cn2=0 cn2Label=rows`} {
+		if !strings.Contains(got, part) {
+			t.Errorf("export line %s lacks %s", got, part)
+		}
 	}
 }
 

@@ -169,18 +169,21 @@ func TestRecordsGoToTheStreamOfTheirBusinessDay(t *testing.T) {
 }
 
 // TestConcurrentRecordsAllLand: looks from many requests at once are all
-// recorded, one after another in the day's stream.
+// recorded, one after another in the day's stream, each as its reader's.
 func TestConcurrentRecordsAllLand(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, time.Date(2026, 5, 15, 10, 0, 0, 0, time.UTC))
 	const n = 40
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	sent := make(map[uuid.UUID]audit.Access, n) // by correlation id
 	for i := range n {
+		a := access("u-"+string(rune('a'+i%26)), uuid.New(), domain.ViewParticipant)
+		sent[a.CorrelationID] = a
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- f.log.Record(ctx, access("u-"+string(rune('a'+i%26)), uuid.New(), domain.ViewParticipant))
+			errs <- f.log.Record(ctx, a)
 		}()
 	}
 	wg.Wait()
@@ -201,6 +204,22 @@ func TestConcurrentRecordsAllLand(t *testing.T) {
 		if ev.Revision != uint64(i) || ev.Type != domain.TypeAccessRecorded {
 			t.Errorf("record %d: revision %d, type %s", i, ev.Revision, ev.Type)
 		}
+	}
+	// Group-committed or not, each record is its own reader's, about its
+	// own participant.
+	page, err := f.log.Query(ctx, audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range page.Records {
+		a, ok := sent[r.CorrelationID]
+		if !ok || r.UserID != a.Reader.UserID || r.ParticipantID != a.Record.ParticipantID {
+			t.Errorf("record %+v does not match what was sent", r)
+		}
+		delete(sent, r.CorrelationID)
+	}
+	if len(sent) != 0 {
+		t.Errorf("%d looks not found by a query", len(sent))
 	}
 	// The access log is chained like every stream: a record cannot be
 	// changed or removed unseen.

@@ -171,6 +171,8 @@ type Record struct {
 	Via           string                `json:"via"`
 	KnownAt       string                `json:"known_at,omitempty"`
 	SubjectUser   string                `json:"subject_user,omitempty"`
+	Cohort        string                `json:"cohort,omitempty"`
+	Rows          *int                  `json:"rows,omitempty"`
 }
 
 func recordOf(r domain.Recorded, e domain.AccessRecorded) Record {
@@ -180,6 +182,7 @@ func recordOf(r domain.Recorded, e domain.AccessRecorded) Record {
 		CorrelationID: r.Meta.CorrelationID,
 		ParticipantID: e.ParticipantID, View: e.View, PersonalData: e.PersonalData, Purpose: e.Purpose,
 		Decision: e.Decision, Reason: e.Reason, Via: e.Via, KnownAt: e.KnownAt, SubjectUser: e.SubjectUser,
+		Cohort: e.Cohort, Rows: e.Rows,
 	}
 }
 

@@ -62,6 +62,18 @@ type Request struct {
 	// a stream it saw empty); a stream elsewhere fails with
 	// ErrPreconditionFailed instead of being decided again.
 	IfMatch *int64
+	// Stamps, when set, has one Stamp for each decided event, which is
+	// then recorded as done by its stamp's actor under its correlation id
+	// rather than Actor's: one append carries the events of several
+	// requests (the access log's group commit). Not with IdempotencyKey,
+	// whose event ids are scoped to one actor.
+	Stamps []Stamp
+}
+
+// Stamp is who did one event, and in which request.
+type Stamp struct {
+	Actor         domain.Actor
+	CorrelationID uuid.UUID
 }
 
 // Result is where a write landed.
@@ -104,6 +116,7 @@ type Service struct {
 	loc         *time.Location
 	maxAttempts int
 	cache       *historyCache
+	logs        logHeads // of the streams AppendLog writes
 }
 
 // New returns a Service writing to store.
@@ -158,6 +171,9 @@ func (s *Service) Load(ctx context.Context, stream string) ([]domain.Recorded, u
 // If the key cannot be destroyed, Execute returns the Result with an error
 // that matches ErrKeyNotDestroyed.
 func (s *Service) Execute(ctx context.Context, stream string, req Request, decide Decision) (Result, error) {
+	if req.Stamps != nil && req.IdempotencyKey != "" {
+		return Result{}, fmt.Errorf("write to %s: a request with stamps of several requests cannot carry an idempotency key", stream)
+	}
 	var lastConflict error
 	for range s.maxAttempts {
 		h, err := s.load(ctx, stream)
@@ -241,6 +257,9 @@ func (s *Service) encode(ctx context.Context, h history, events []domain.Event, 
 	if len(events) == 0 {
 		return nil, errors.New("the decision produced no events")
 	}
+	if req.Stamps != nil && len(req.Stamps) != len(events) {
+		return nil, fmt.Errorf("the decision produced %d events for %d stamps", len(events), len(req.Stamps))
+	}
 	now := s.now()
 	prev := h.head
 	data := make([]eventstore.EventData, len(events))
@@ -263,7 +282,11 @@ func (s *Service) encode(ctx context.Context, h history, events []domain.Event, 
 		} else if payload, err = s.keys.SealEvent(ctx, h.stream, id, payload); err != nil {
 			return nil, err
 		}
-		meta := domain.NewMetadata(ev, req.Actor, now, s.loc, req.CorrelationID, uuid.Nil)
+		stamp := Stamp{Actor: req.Actor, CorrelationID: req.CorrelationID}
+		if req.Stamps != nil {
+			stamp = req.Stamps[i]
+		}
+		meta := domain.NewMetadata(ev, stamp.Actor, now, s.loc, stamp.CorrelationID, uuid.Nil)
 		if req.IdempotencyKey != "" {
 			meta.RequestDigest = req.Digest
 		}

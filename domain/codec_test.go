@@ -26,8 +26,8 @@ func sampleEvents(t testing.TB) []Event {
 		MeetingHeld{Date: d("2026-03-06"), Kind: MeetingHomeVisit, NextMeetingOn: d("2026-06-01"), Personal: &MeetingPersonal{Attendees: []string{"Test Person", "Test Helper"}, Minutes: "Test minutes", Note: "Test note"}},
 		scored(TimepointBaseline, "2026-03-06", 4),
 		EmployerContacted{EmployerID: employerA, Date: d("2026-03-07"), Purpose: PurposePresentCandidate, Personal: note},
-		PlacementStarted{PlacementID: placementA, Kind: PlacementOrdinaryJob, EmployerID: employerA, StartedOn: d("2026-03-09"), HoursPercentage: 50, Contract: ContractPermanent, Personal: &PlacementPersonal{Title: "Test title", Note: "Test note"}},
-		PlacementChanged{PlacementID: placementA, Date: d("2026-04-01"), HoursPercentage: 80, Contract: ContractPermanent, Personal: note},
+		PlacementStarted{PlacementID: placementA, Kind: PlacementOrdinaryJob, EmployerID: employerA, StartedOn: d("2026-03-09"), HoursPercentage: 50, Contract: ContractTemporary, PlannedEnd: d("2026-09-08"), Personal: &PlacementPersonal{Title: "Test title", Note: "Test note"}},
+		PlacementChanged{PlacementID: placementA, Date: d("2026-04-01"), HoursPercentage: 80, Contract: ContractTemporary, PlannedEnd: d("2026-12-31"), Personal: note},
 		PlacementEnded{PlacementID: placementA, EndedOn: d("2026-05-01"), Reason: EndResigned, Personal: note},
 		IncomeSourceChanged{Date: d("2026-04-01"), IncomeSource: IncomeWork},
 		ParticipationPaused{Date: d("2026-04-02"), Reason: PauseHealth, Personal: note},
@@ -76,6 +76,71 @@ func TestEveryEventTypeRoundTrips(t *testing.T) {
 	sorted := slices.Sorted(slices.Values(EventTypes()))
 	if !slices.Equal(reg.Types(), sorted) {
 		t.Errorf("registry holds %v", reg.Types())
+	}
+}
+
+// DecodePublicEvent reads every event type without its personal member,
+// whether that member is in clear, sealed (an object of other members) or
+// gone after erasure.
+func TestDecodePublicEvent(t *testing.T) {
+	sealed := json.RawMessage(`{"sealed":"QUJDRA==","key":"participant-d0000000-0000-4000-8000-000000000001"}`)
+	for _, e := range sampleEvents(t) {
+		_, data, err := EncodeEvent(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(data, &members); err != nil {
+			t.Fatal(err)
+		}
+		forms := map[string][]byte{"in clear": data}
+		if _, ok := members["personal"]; ok {
+			members["personal"] = sealed
+			forms["sealed"], _ = json.Marshal(members)
+			delete(members, "personal")
+			forms["erased"], _ = json.Marshal(members)
+		}
+		want := withoutPersonal(e)
+		for form, data := range forms {
+			got, err := DecodePublicEvent(e.EventType(), data)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, personal member %s: got %#v, %v; want %#v", e.EventType(), form, got, err, want)
+			}
+		}
+	}
+	for _, tc := range []struct{ name, typ, data string }{
+		{"unknown type", "MeetingMissed", `{}`},
+		{"not JSON", TypeMeetingHeld, `{"date":`},
+		{"a date that does not exist", TypeMeetingHeld, `{"date":"2026-02-30","kind":"guidance"}`},
+		{"a correction that is not JSON", TypeEntryCorrected, `[`},
+	} {
+		_, err := DecodePublicEvent(tc.typ, []byte(tc.data))
+		if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownEventType) {
+			t.Errorf("%s: %v, want ErrMalformed or ErrUnknownEventType", tc.name, err)
+		}
+	}
+}
+
+// Placement events recorded before planned_end existed decode as they
+// did, without a planned end; and a placement without one is written as
+// before, so that what older builds wrote and read stays the same.
+func TestPlacementEventsWithoutPlannedEnd(t *testing.T) {
+	for _, tc := range []struct {
+		typ, data string
+		want      Event
+	}{
+		{TypePlacementStarted, `{"placement_id":"b0000000-0000-4000-8000-000000000001","kind":"work_practice","started_on":"2026-03-09","hours_percentage":50}`,
+			PlacementStarted{PlacementID: placementA, Kind: PlacementWorkPractice, StartedOn: d("2026-03-09"), HoursPercentage: 50}},
+		{TypePlacementChanged, `{"placement_id":"b0000000-0000-4000-8000-000000000001","date":"2026-04-01","hours_percentage":80,"contract":"temporary"}`,
+			PlacementChanged{PlacementID: placementA, Date: d("2026-04-01"), HoursPercentage: 80, Contract: ContractTemporary}},
+	} {
+		got, err := DecodeEvent(tc.typ, []byte(tc.data))
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: decoded %#v, %v; want %#v", tc.typ, got, err, tc.want)
+		}
+		if _, data, err := EncodeEvent(tc.want); err != nil || string(data) != tc.data {
+			t.Errorf("%s: encoded %s, %v; want %s", tc.typ, data, err, tc.data)
+		}
 	}
 }
 

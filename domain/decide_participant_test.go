@@ -474,6 +474,51 @@ func TestPlacements(t *testing.T) {
 	})
 }
 
+func TestPlacementPlannedEnd(t *testing.T) {
+	en := enrolled(t)
+	start := func(plannedEnd string) func(Participant, []Recorded) ([]Event, error) {
+		cmd := StartPlacementCommand(started(placementA, PlacementWorkPractice, uuid.Nil, "2026-03-10"))
+		if plannedEnd != "" {
+			cmd.PlannedEnd = d(plannedEnd)
+		}
+		return func(p Participant, _ []Recorded) ([]Event, error) { return StartPlacement(p, cmd, today) }
+	}
+	change := func(on, plannedEnd string) func(Participant, []Recorded) ([]Event, error) {
+		cmd := ChangePlacementCommand{PlacementID: placementA, Date: d(on), HoursPercentage: 80}
+		if plannedEnd != "" {
+			cmd.PlannedEnd = d(plannedEnd)
+		}
+		return func(p Participant, _ []Recorded) ([]Event, error) { return ChangePlacement(p, cmd, today) }
+	}
+	job := started(placementA, PlacementWorkPractice, uuid.Nil, "2026-03-10")
+	withEnd := job
+	withEnd.PlannedEnd = d("2026-09-10")
+	run(t, []scenario{
+		{name: "no planned end", given: []Event{en}, when: start(""), then: []Event{job}},
+		{name: "a planned end in the future", given: []Event{en}, when: start("2026-09-10"), then: []Event{withEnd}},
+		{name: "a planned end on the start date", given: []Event{en}, when: start("2026-03-10")},
+		{name: "a planned end already passed", given: []Event{en}, when: start("2026-04-30")},
+		{name: "a planned end the day before the start", given: []Event{en}, when: start("2026-03-09"),
+			kind: "invalid", pointer: "/planned_end", code: CodeDateOrder},
+		{name: "a change sets a planned end", given: []Event{en, job}, when: change("2026-04-01", "2026-06-30"),
+			then: []Event{PlacementChanged{PlacementID: placementA, Date: d("2026-04-01"), HoursPercentage: 80, PlannedEnd: d("2026-06-30")}}},
+		{name: "a change's planned end on the change's date", given: []Event{en, job}, when: change("2026-04-01", "2026-04-01")},
+		{name: "a change's planned end before the change", given: []Event{en, job}, when: change("2026-04-01", "2026-03-31"),
+			kind: "invalid", pointer: "/planned_end", code: CodeDateOrder},
+		{name: "a change before the start with a planned end after it", given: []Event{en, job}, when: change("2026-03-09", "2026-06-30"),
+			kind: "invalid", pointer: "/date", code: CodeDateOrder},
+		{name: "correct a start's planned end", given: []Event{en, job}, when: correct(t, 1, withEnd),
+			then: []Event{EntryCorrected{EntryID: entryID(1), Reason: CorrectionWrongValue, Replacement: withEnd}}},
+		{name: "correct a start to a planned end before it", given: []Event{en, job}, when: correct(t, 1, func() PlacementStarted {
+			bad := job
+			bad.PlannedEnd = d("2026-03-01")
+			return bad
+		}()), kind: "invalid", pointer: "/replacement/planned_end", code: CodeDateOrder},
+		{name: "correct a change's planned end", given: []Event{en, job, PlacementChanged{PlacementID: placementA, Date: d("2026-04-01"), HoursPercentage: 80}},
+			when: correct(t, 2, PlacementChanged{PlacementID: placementA, Date: d("2026-04-01"), HoursPercentage: 80, PlannedEnd: d("2026-07-01")})},
+	})
+}
+
 func TestIncomePauseExitErase(t *testing.T) {
 	en := enrolled(t)
 	pause := func(on string) func(Participant, []Recorded) ([]Event, error) {

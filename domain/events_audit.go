@@ -34,6 +34,10 @@ const MaxPurposeLen = 200
 // maxViaLen bounds the route or command an access was made through.
 const maxViaLen = 255
 
+// maxCohortLen bounds the cohort of an export record: a query string of
+// its filter parameters.
+const maxCohortLen = 1000
+
 // maxKnownAtLen bounds the canonical text of a known_at point: a position
 // (at most 20 digits) or an RFC 3339 time (at most 30 characters).
 const maxKnownAtLen = 40
@@ -74,11 +78,14 @@ const (
 	// ViewCaseload is a participant's row in a caseload list, recorded
 	// when the row showed who the participant is.
 	ViewCaseload AccessView = "caseload"
+	// ViewExport is the pseudonymised export: row-level data leaving the
+	// system, recorded with the cohort asked for and the rows given.
+	ViewExport AccessView = "export"
 )
 
 // AccessViews lists the valid views.
 func AccessViews() []AccessView {
-	return []AccessView{ViewParticipant, ViewHistory, ViewAccessLog, ViewCasework, ViewConfiguration, ViewCaseload}
+	return []AccessView{ViewParticipant, ViewHistory, ViewAccessLog, ViewCasework, ViewConfiguration, ViewCaseload, ViewExport}
 }
 
 // Valid reports whether v is a listed value.
@@ -152,6 +159,11 @@ type AccessRecorded struct {
 	// SubjectUser is the user whose accesses an access-log query asked
 	// for, if it named one.
 	SubjectUser string `json:"subject_user,omitempty"`
+	// Cohort is what an export asked for, as a query string of its
+	// parameters ("as_of=2026-05-01&k=5&office=oslo"); Rows how many rows
+	// it gave. Both are for exports only.
+	Cohort string `json:"cohort,omitempty"`
+	Rows   *int   `json:"rows,omitempty"`
 }
 
 // EventType names the event.
@@ -191,5 +203,14 @@ func (e AccessRecorded) Validate() error {
 	v.line("/via", e.Via, maxViaLen, true)
 	v.line("/known_at", e.KnownAt, maxKnownAtLen, false)
 	v.line("/subject_user", e.SubjectUser, MaxIDLen, false)
+	v.line("/cohort", e.Cohort, maxCohortLen, false)
+	switch {
+	case e.View != ViewExport && (e.Cohort != "" || e.Rows != nil):
+		v.fail("/cohort", CodeMismatch, "only an export has a cohort and rows")
+	case e.View == ViewExport && e.Decision == AccessPermitted && e.Rows == nil:
+		v.fail("/rows", CodeRequired, "a permitted export states how many rows it gave")
+	case e.Rows != nil && *e.Rows < 0:
+		v.fail("/rows", CodeOutOfRange, "a count of rows is not negative")
+	}
 	return v.result()
 }

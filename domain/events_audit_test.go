@@ -61,6 +61,17 @@ func TestAccessRecordedValidate(t *testing.T) {
 		{"a route with a control character", func(e *AccessRecorded) { e.Via = "GET \x00" }, "/via"},
 		{"a known_at too long", func(e *AccessRecorded) { e.KnownAt = strings.Repeat("9", 41) }, "/known_at"},
 		{"a subject user too long", func(e *AccessRecorded) { e.SubjectUser = strings.Repeat("u", MaxIDLen+1) }, "/subject_user"},
+		{"an export", func(e *AccessRecorded) { exportRecord(e, "as_of=2026-05-01&k=5", 12) }, ""},
+		{"an export of no rows", func(e *AccessRecorded) { exportRecord(e, "as_of=2026-05-01&k=5", 0) }, ""},
+		{"an export refused", func(e *AccessRecorded) {
+			exportRecord(e, "", 0)
+			e.Rows, e.Decision, e.Reason = nil, AccessDenied, DenyRole
+		}, ""},
+		{"an export without its rows", func(e *AccessRecorded) { exportRecord(e, "k=5", 0); e.Rows = nil }, "/rows"},
+		{"an export of fewer than no rows", func(e *AccessRecorded) { exportRecord(e, "k=5", -1) }, "/rows"},
+		{"a cohort too long", func(e *AccessRecorded) { exportRecord(e, strings.Repeat("c", 1001), 1) }, "/cohort"},
+		{"a look at a participant with a cohort", func(e *AccessRecorded) { e.Cohort = "k=5" }, "/cohort"},
+		{"a look at a participant with rows", func(e *AccessRecorded) { e.Rows = new(int) }, "/cohort"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := ok
@@ -79,4 +90,10 @@ func TestAccessRecordedValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exportRecord makes e the record of an export of rows rows.
+func exportRecord(e *AccessRecorded, cohort string, rows int) {
+	e.ParticipantID, e.View, e.PersonalData, e.Via = uuid.Nil, ViewExport, false, "GET /v1/exports/episodes.csv"
+	e.Cohort, e.Rows = cohort, &rows
 }

@@ -160,11 +160,16 @@ type PlacementStarted struct {
 	Kind        PlacementKind `json:"kind"`
 	// EmployerID is optional (education, or a job the participant found
 	// without disclosure); when given, it needs employer-disclosure consent.
-	EmployerID      uuid.UUID          `json:"employer_id,omitzero"`
-	StartedOn       Date               `json:"started_on"`
-	HoursPercentage int                `json:"hours_percentage"`
-	Contract        Contract           `json:"contract,omitempty"`
-	Personal        *PlacementPersonal `json:"personal,omitempty"`
+	EmployerID      uuid.UUID `json:"employer_id,omitzero"`
+	StartedOn       Date      `json:"started_on"`
+	HoursPercentage int       `json:"hours_percentage"`
+	Contract        Contract  `json:"contract,omitempty"`
+	// PlannedEnd is the day the placement is agreed to end (a temporary
+	// contract, a work practice of a set length); zero when none is set.
+	// It is a plan: the end itself is recorded by PlacementEnded. Events
+	// recorded before it existed decode without it.
+	PlannedEnd Date               `json:"planned_end,omitzero"`
+	Personal   *PlacementPersonal `json:"personal,omitempty"`
 }
 
 // PlacementPersonal is the job title and notes, which can identify the
@@ -175,12 +180,14 @@ type PlacementPersonal struct {
 }
 
 // PlacementChanged records new terms of an open placement from Date on; it
-// carries the terms in full, not a difference.
+// carries the terms in full, not a difference: a change without a planned
+// end leaves the placement without one.
 type PlacementChanged struct {
 	PlacementID     uuid.UUID     `json:"placement_id"`
 	Date            Date          `json:"date"`
 	HoursPercentage int           `json:"hours_percentage"`
 	Contract        Contract      `json:"contract,omitempty"`
+	PlannedEnd      Date          `json:"planned_end,omitzero"`
 	Personal        *NotePersonal `json:"personal,omitempty"`
 }
 

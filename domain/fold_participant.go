@@ -122,13 +122,14 @@ func (p *Participant) apply(r Recorded) {
 		if p.placementIndex(e.PlacementID) < 0 {
 			p.Placements = append(p.Placements, Placement{
 				ID: e.PlacementID, EventID: r.ID, Episode: n, Kind: e.Kind, EmployerID: e.EmployerID,
-				StartedOn: e.StartedOn, HoursPercentage: e.HoursPercentage, Contract: e.Contract, Personal: e.Personal,
+				StartedOn: e.StartedOn, HoursPercentage: e.HoursPercentage, Contract: e.Contract, PlannedEnd: e.PlannedEnd,
+				Personal: e.Personal,
 			})
 		}
 	case PlacementChanged:
 		if i := p.placementIndex(e.PlacementID); i >= 0 && p.Placements[i].Open() {
 			pl := &p.Placements[i]
-			pl.HoursPercentage, pl.Contract, pl.ChangedOn = e.HoursPercentage, e.Contract, e.Date
+			pl.HoursPercentage, pl.Contract, pl.PlannedEnd, pl.ChangedOn = e.HoursPercentage, e.Contract, e.PlannedEnd, e.Date
 		}
 	case PlacementEnded:
 		if i := p.placementIndex(e.PlacementID); i >= 0 && p.Placements[i].Open() {
@@ -139,7 +140,7 @@ func (p *Participant) apply(r Recorded) {
 		p.IncomeSources = append(p.IncomeSources, IncomeSourcePeriod{Episode: n, From: e.Date, Source: e.IncomeSource})
 	case ParticipationPaused:
 		if !p.Paused() {
-			p.Pauses = append(p.Pauses, Pause{Episode: n, From: e.Date, Reason: e.Reason, Personal: e.Personal})
+			p.Pauses = append(p.Pauses, Pause{EventID: r.ID, Episode: n, From: e.Date, Reason: e.Reason, Personal: e.Personal})
 		}
 	case ParticipationResumed:
 		if p.Paused() {

@@ -123,6 +123,7 @@ type Placement struct {
 	HoursPercentage int
 	Contract        Contract
 	ChangedOn       Date // the latest PlacementChanged, zero if none
+	PlannedEnd      Date // as the latest terms set it; zero when none
 	EndedOn         Date // zero while open
 	EndReason       PlacementEndReason
 	Personal        *PlacementPersonal
@@ -140,6 +141,7 @@ type IncomeSourcePeriod struct {
 
 // Pause is a period of paused participation; To is zero while it lasts.
 type Pause struct {
+	EventID  uuid.UUID // the ParticipationPaused event
 	Episode  int
 	From     Date
 	To       Date
@@ -168,6 +170,34 @@ func FoldParticipant(history []Recorded) Participant {
 		p.apply(r)
 	}
 	return p
+}
+
+// Extend folds one more event of the stream into p, the state of the
+// history before it: p becomes FoldParticipant of the history with r
+// appended. A read model can so keep a participant's state event by event
+// with the fold itself. Corrections and voids change entries before them,
+// which only a fold of the whole history can take into account: for those
+// Extend returns false and leaves p as it was.
+func (p *Participant) Extend(r Recorded) bool {
+	ev := deref(r.Event)
+	switch ev.(type) {
+	case nil:
+		return true // the fold skips it too
+	case EntryCorrected, EntryVoided:
+		return false
+	}
+	r.Event = ev
+	p.apply(r)
+	return true
+}
+
+// EffectiveHistory is the history as the fold sees it: every corrected
+// entry replaced by its latest correction at its own place, voided entries
+// and the corrections and voids themselves left out. Each item of
+// Participant that names an EventID was folded from the event of that id
+// here, personal section included.
+func EffectiveHistory(history []Recorded) []Recorded {
+	return effective(history).events
 }
 
 // Status is not_enrolled, active, paused or exited.

@@ -83,6 +83,7 @@ func validateEvent(e Event, today Date) error {
 		v.date("/started_on", e.StartedOn, today)
 		v.between("/hours_percentage", e.HoursPercentage, 1, 100)
 		v.optEnum("/contract", e.Contract == "", e.Contract.Valid())
+		v.notBefore("/planned_end", e.PlannedEnd, e.StartedOn, "the start of the placement")
 		if p := e.Personal; p != nil {
 			v.line("/personal/title", p.Title, MaxNameLen, false)
 			v.text("/personal/note", p.Note, MaxNoteLen, false)
@@ -92,6 +93,9 @@ func validateEvent(e Event, today Date) error {
 		v.date("/date", e.Date, today)
 		v.between("/hours_percentage", e.HoursPercentage, 1, 100)
 		v.optEnum("/contract", e.Contract == "", e.Contract.Valid())
+		// A planned end before the change itself is an end that has
+		// happened: that is PlacementEnded's to record.
+		v.notBefore("/planned_end", e.PlannedEnd, e.Date, "the date of the change")
 		validateNote(v, e.Personal)
 	case PlacementEnded:
 		v.id("/placement_id", e.PlacementID)

@@ -231,6 +231,15 @@ func (k *Keyring) create(ctx context.Context, id string) (cipher.AEAD, error) {
 var ErrWrongMasterKey = errors.New("data key does not unwrap under this master key")
 
 func (k *Keyring) unwrap(id string, w WrappedKey) (cipher.AEAD, error) {
+	key, err := k.unwrapKey(id, w)
+	if err != nil {
+		return nil, err
+	}
+	return newAEAD(key)
+}
+
+// unwrapKey returns the bytes of the wrapped data key id.
+func (k *Keyring) unwrapKey(id string, w WrappedKey) ([]byte, error) {
 	if w.Master != k.master.ID() {
 		return nil, fmt.Errorf("data key of %s: %w: it was wrapped by master key %s, this is %s", id, ErrWrongMasterKey, w.Master, k.master.ID())
 	}
@@ -242,7 +251,7 @@ func (k *Keyring) unwrap(id string, w WrappedKey) (cipher.AEAD, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data key of %s: %w: authentication failed", id, ErrWrongMasterKey)
 	}
-	return newAEAD(key)
+	return key, nil
 }
 
 // wrapAD binds a wrapped data key to its id: a key file copied to another

@@ -43,6 +43,10 @@ var (
 	ErrKeyExists = errors.New("data key exists already")
 	// ErrInvalidKeyID: the id cannot name a key.
 	ErrInvalidKeyID = errors.New("invalid key id")
+	// ErrKeyStoreUnavailable: the key store could not be read or written
+	// (its disk is full, read-only or failing, its volume is gone). The
+	// call did nothing a retry would repeat: it may be retried later.
+	ErrKeyStoreUnavailable = errors.New("key store unavailable")
 )
 
 // MaxKeyIDLen bounds key ids, which are stream names (see KeyID).

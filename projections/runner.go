@@ -460,13 +460,21 @@ func (r *Runner) quiet(ctx context.Context, t *tracked, upTo uint64) (bool, erro
 		return false, fmt.Errorf("projection %s: read the log: %w", t.p.Name(), err)
 	}
 	f := t.p.Filter()
+	reached := false
 	for _, ev := range evs {
 		if ev.Position > upTo {
+			reached = true
 			break
 		}
 		if f.Match(ev.Stream, ev.Type) {
 			return false, nil
 		}
+		reached = ev.Position == upTo
+	}
+	if !reached {
+		// The log ends before upTo: an event the projection needs may
+		// still come at a position up to it.
+		return false, nil
 	}
 	// Only ever forwards: the projection may have applied further meanwhile.
 	for {

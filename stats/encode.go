@@ -24,9 +24,15 @@ func EncodeJSON(r Report) ([]byte, error) {
 // "measures.enrolled.by_status.0.count"), a suppressed figure's value
 // "suppressed" and an undefined one's empty.
 func EncodeCSV(r Report) ([]byte, error) {
-	js, err := json.Marshal(r)
+	return figuresCSV(r, "the report")
+}
+
+// figuresCSV writes v, whose JSON is a document of figures (a report, a
+// comparison), as "figure,value" rows; what names v in an error.
+func figuresCSV(v any, what string) ([]byte, error) {
+	js, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("statistics: encode the report: %w", err)
+		return nil, fmt.Errorf("statistics: encode %s: %w", what, err)
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
@@ -37,11 +43,11 @@ func EncodeCSV(r Report) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.UseNumber()
 	if err := flatten(dec, "", w); err != nil {
-		return nil, fmt.Errorf("statistics: report as CSV: %w", err)
+		return nil, fmt.Errorf("statistics: %s as CSV: %w", what, err)
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		return nil, fmt.Errorf("statistics: report as CSV: %w", err)
+		return nil, fmt.Errorf("statistics: %s as CSV: %w", what, err)
 	}
 	return buf.Bytes(), nil
 }

@@ -9,8 +9,6 @@ package stats
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,9 +21,11 @@ import (
 	"github.com/caseledger/caseledger/personaldata"
 )
 
-// LogReader is the part of an event store statistics need.
+// LogReader is the part of an event store statistics need: the log, and
+// the participant streams a correction or void is folded again from.
 type LogReader interface {
 	ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]eventstore.RecordedEvent, error)
+	StreamReader
 }
 
 // pageSize is how many events one ReadAll page holds.
@@ -38,11 +38,6 @@ type Placement struct {
 	Kind  domain.PlacementKind
 	Start domain.Date
 	End   domain.Date
-}
-
-// openOn reports whether the placement was running on day d.
-func (p Placement) openOn(d domain.Date) bool {
-	return !p.Start.After(d) && (p.End.IsZero() || !p.End.Before(d))
 }
 
 // Exit is how an episode ended.
@@ -269,15 +264,4 @@ func EpisodesOf(stream string, p domain.Participant, asOf domain.Date) []Episode
 		out = append(out, e)
 	}
 	return out
-}
-
-// digestIDs is the SHA-256, in lower-case hex, of ids in the order given,
-// one canonical UUID and a newline each.
-func digestIDs(ids []uuid.UUID) string {
-	h := sha256.New()
-	for _, id := range ids {
-		h.Write([]byte(id.String()))
-		h.Write([]byte{'\n'})
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

@@ -97,133 +97,226 @@ func (r Rate) withTarget(targets []domain.Target, id domain.MeasureID, x, n, k i
 
 // Measure computes every measure over a cohort's episodes.
 func Measure(eps []Episode, asOf domain.Date, targets []domain.Target, k int) Measures {
-	var m Measures
-	m.Enrolled = enrolled(eps, k)
+	c := newMeasuring(dayOf(asOf), len(eps))
+	for _, e := range eps {
+		f := factsOf(e)
+		c.add(&f)
+	}
+	return c.measures(targets, k)
+}
 
-	x, n := jobWithin183d(eps, asOf)
-	m.JobWithin183d = rate(x, n, k).withTarget(targets, domain.MeasureJobWithin183d, x, n, k)
-	x, n = workOrEducationAtExit(eps)
-	m.WorkOrEducationAtExit = rate(x, n, k).withTarget(targets, domain.MeasureWorkOrEducationAtExit, x, n, k)
-	m.TimeToFirstJob = timeToFirstJob(eps, asOf, k)
-	x, n = retention(eps, asOf, retentionShortDay)
-	m.Retention90d = rate(x, n, k).withTarget(targets, domain.MeasureRetention90d, x, n, k)
-	x, n = retention(eps, asOf, retentionLongDay)
-	m.Retention180d = rate(x, n, k).withTarget(targets, domain.MeasureRetention180d, x, n, k)
-	m.IndexChange = indexChange(eps, k)
-	x, n = offSocialAssistance(eps)
-	m.OffSocialAssistanceAtExit = rate(x, n, k).withTarget(targets, domain.MeasureOffSocialAssistanceAtExit, x, n, k)
-	m.ContactIntensity = contactIntensity(eps, asOf, k)
+// measuring takes a cohort's episodes one at a time, in report order, and
+// keeps what the measures need of each: a report over a hundred thousand
+// episodes reads each once and holds no more than these counts and the
+// values the methods need together (times to a first job, score pairs,
+// days between meetings).
+type measuring struct {
+	asOf     day
+	episodes int
+	statuses []domain.Status // by status (statuses) and exit reason
+	reasons  []domain.ExitReason
+	byStatus []int
+	byReason []int
+	// Successes and eligible episodes of the rates.
+	job183, workOrEducation, retained90, retained180, offAssistance rateCounts
+	// Times to the first job, and how many of them are events.
+	obs    []Observation
+	events int
+	// Score pairs per dimension, and baselines without an end score.
+	base, end [len(dimensions)][]float64
+	missing   int
+	// Contact intensity.
+	weeks, weeksMet, gapEpisodes int
+	gaps                         tally
+}
+
+// rateCounts are a rate's successes and eligible episodes.
+type rateCounts struct{ x, n int }
+
+func (c *rateCounts) add(success, eligible bool) {
+	if eligible {
+		c.n++
+		if success {
+			c.x++
+		}
+	}
+}
+
+// newMeasuring takes episodes as of asOf; about is how many are expected.
+func newMeasuring(asOf day, about int) *measuring {
+	c := &measuring{asOf: asOf, statuses: []domain.Status{domain.StatusActive, domain.StatusPaused, domain.StatusExited},
+		reasons: domain.ExitReasons(), obs: make([]Observation, 0, about)}
+	c.byStatus, c.byReason = make([]int, len(c.statuses)), make([]int, len(c.reasons))
+	return c
+}
+
+// add takes one episode's facts; they may be changed once add returns.
+func (c *measuring) add(e *facts) {
+	c.episodes++
+	st := e.status()
+	for j, s := range c.statuses {
+		if st == s {
+			c.byStatus[j]++
+			break
+		}
+	}
+	for j, r := range c.reasons {
+		if e.exited && e.reason == r {
+			c.byReason[j]++
+			break
+		}
+	}
+	c.job183.add(e.jobWithin183d(c.asOf))
+	c.workOrEducation.add(e.workOrEducationOnExit(), e.exited)
+	o := e.jobObservation(c.asOf)
+	c.obs = append(c.obs, o)
+	if o.Event {
+		c.events++
+	}
+	c.retained90.add(e.retainedAfter(c.asOf, retentionShortDay))
+	c.retained180.add(e.retainedAfter(c.asOf, retentionLongDay))
+	switch {
+	case e.baseline == nil:
+	case e.end == nil:
+		c.missing++
+	default:
+		for d := range dimensions {
+			c.base[d] = append(c.base[d], float64(e.baseline[d]))
+			c.end[d] = append(c.end[d], float64(e.end[d]))
+		}
+	}
+	c.offAssistance.add(e.offSocialAssistance())
+	counted, met := e.weeks(c.asOf)
+	c.weeks += counted
+	c.weeksMet += met
+	if len(e.meetings) > 1 {
+		c.gapEpisodes++
+		for j := 1; j < len(e.meetings); j++ {
+			c.gaps.add(int(e.meetings[j] - e.meetings[j-1]))
+		}
+	}
+}
+
+// merge takes the episodes o took, after those c took.
+func (c *measuring) merge(o *measuring) {
+	c.episodes += o.episodes
+	for j := range c.byStatus {
+		c.byStatus[j] += o.byStatus[j]
+	}
+	for j := range c.byReason {
+		c.byReason[j] += o.byReason[j]
+	}
+	for _, r := range []struct{ to, from *rateCounts }{{&c.job183, &o.job183}, {&c.workOrEducation, &o.workOrEducation},
+		{&c.retained90, &o.retained90}, {&c.retained180, &o.retained180}, {&c.offAssistance, &o.offAssistance}} {
+		r.to.x, r.to.n = r.to.x+r.from.x, r.to.n+r.from.n
+	}
+	c.obs, c.events = append(c.obs, o.obs...), c.events+o.events
+	for d := range dimensions {
+		c.base[d], c.end[d] = append(c.base[d], o.base[d]...), append(c.end[d], o.end[d]...)
+	}
+	c.missing += o.missing
+	c.weeks, c.weeksMet, c.gapEpisodes = c.weeks+o.weeks, c.weeksMet+o.weeksMet, c.gapEpisodes+o.gapEpisodes
+	c.gaps.merge(&o.gaps)
+}
+
+// measures are the figures of the episodes taken, under disclosure
+// control with threshold k.
+func (c *measuring) measures(targets []domain.Target, k int) Measures {
+	var m Measures
+	m.Enrolled = Enrolled{Episodes: count(c.episodes, k)}
+	for j, st := range c.statuses {
+		m.Enrolled.ByStatus = append(m.Enrolled.ByStatus, Category{Key: string(st), Count: count(c.byStatus[j], k)})
+	}
+	for j, r := range c.reasons {
+		m.Enrolled.ByExitReason = append(m.Enrolled.ByExitReason, Category{Key: string(r), Count: count(c.byReason[j], k)})
+	}
+	shown := func(r rateCounts, id domain.MeasureID) Rate {
+		return rate(r.x, r.n, k).withTarget(targets, id, r.x, r.n, k)
+	}
+	m.JobWithin183d = shown(c.job183, domain.MeasureJobWithin183d)
+	m.WorkOrEducationAtExit = shown(c.workOrEducation, domain.MeasureWorkOrEducationAtExit)
+	m.TimeToFirstJob = timeToJob(c.obs, c.events, k)
+	m.Retention90d = shown(c.retained90, domain.MeasureRetention90d)
+	m.Retention180d = shown(c.retained180, domain.MeasureRetention180d)
+	m.IndexChange = indexChange(c.base, c.end, c.missing, k)
+	m.OffSocialAssistanceAtExit = shown(c.offAssistance, domain.MeasureOffSocialAssistanceAtExit)
+	m.ContactIntensity = contactIntensity(c.weeks, c.weeksMet, c.gapEpisodes, &c.gaps, k)
 	return m
 }
 
-func enrolled(eps []Episode, k int) Enrolled {
-	out := Enrolled{Episodes: count(len(eps), k)}
-	for _, st := range []domain.Status{domain.StatusActive, domain.StatusPaused, domain.StatusExited} {
-		n := 0
-		for _, e := range eps {
-			if e.Status() == st {
-				n++
-			}
-		}
-		out.ByStatus = append(out.ByStatus, Category{Key: string(st), Count: count(n, k)})
-	}
-	for _, r := range domain.ExitReasons() {
-		n := 0
-		for _, e := range eps {
-			if e.Exit != nil && e.Exit.Reason == r {
-				n++
-			}
-		}
-		out.ByExitReason = append(out.ByExitReason, Category{Key: string(r), Count: count(n, k)})
-	}
-	return out
-}
-
 // firstJob is the start of the episode's first ordinary job, started on or
-// after enrolment and not after exit.
-func firstJob(e Episode) (domain.Date, bool) {
-	var first domain.Date
-	found := false
-	for _, p := range e.Placements {
-		if p.Kind != domain.PlacementOrdinaryJob || p.Start.Before(e.EnrolledOn) ||
-			(e.Exit != nil && p.Start.After(e.Exit.Date)) {
+// after enrolment and not after exit; settle works it out once for every
+// measure that asks.
+func (e *facts) firstJob() (day, bool) { return e.job, e.hasJob }
+
+// settle derives what several measures need from the episode's facts; the
+// builders of facts call it last.
+func (e *facts) settle() {
+	e.job, e.hasJob = 0, false
+	for _, p := range e.placements {
+		if p.kind != domain.PlacementOrdinaryJob || p.start < e.enrolledOn || (e.exited && p.start > e.exitOn) {
 			continue
 		}
-		if !found || p.Start.Before(first) {
-			first, found = p.Start, true
+		if !e.hasJob || p.start < e.job {
+			e.job, e.hasJob = p.start, true
 		}
 	}
-	return first, found
 }
 
-func jobWithin183d(eps []Episode, asOf domain.Date) (x, n int) {
-	last := asOf.AddDays(-jobWindowDays)
-	for _, e := range eps {
-		if e.EnrolledOn.After(last) {
-			continue
-		}
-		n++
-		if start, ok := firstJob(e); ok && !start.After(e.EnrolledOn.AddDays(jobWindowDays)) {
-			x++
-		}
+// jobWithin183d: eligible when enrolled at least 183 days before as_of; a
+// success when the first ordinary job started within 183 days of
+// enrolment.
+func (e *facts) jobWithin183d(asOf day) (success, eligible bool) {
+	if e.enrolledOn > addDays(asOf, -jobWindowDays) {
+		return false, false
 	}
-	return x, n
+	start, ok := e.firstJob()
+	return ok && start <= addDays(e.enrolledOn, jobWindowDays), true
 }
 
-func workOrEducationAtExit(eps []Episode) (x, n int) {
-	for _, e := range eps {
-		if e.Exit == nil {
-			continue
-		}
-		n++
-		if e.Exit.Destination == domain.DestinationOrdinaryJob || e.Exit.Destination == domain.DestinationEducation {
-			x++
-			continue
-		}
-		for _, p := range e.Placements {
-			if (p.Kind == domain.PlacementOrdinaryJob || p.Kind == domain.PlacementEducation) && p.openOn(e.Exit.Date) {
-				x++
-				break
-			}
+// workOrEducationOnExit reports whether an exited episode ended in work or
+// education: its destination, or an ordinary-job or education placement
+// open on the exit date.
+func (e *facts) workOrEducationOnExit() bool {
+	if e.dest == domain.DestinationOrdinaryJob || e.dest == domain.DestinationEducation {
+		return true
+	}
+	for _, p := range e.placements {
+		if (p.kind == domain.PlacementOrdinaryJob || p.kind == domain.PlacementEducation) && p.openOn(e.exitOn) {
+			return true
 		}
 	}
-	return x, n
+	return false
 }
 
 // jobObservation is an episode's time to its first ordinary job, or to
 // its censoring at exit or as_of.
-func jobObservation(e Episode, asOf domain.Date) Observation {
-	if start, ok := firstJob(e); ok {
-		return Observation{Time: start.DaysSince(e.EnrolledOn), Event: true}
+func (e *facts) jobObservation(asOf day) Observation {
+	if start, ok := e.firstJob(); ok {
+		return Observation{Time: int(start - e.enrolledOn), Event: true}
 	}
 	end := asOf
-	if e.Exit != nil {
-		end = e.Exit.Date
+	if e.exited {
+		end = e.exitOn
 	}
-	return Observation{Time: end.DaysSince(e.EnrolledOn)}
+	return Observation{Time: int(end - e.enrolledOn)}
 }
 
 // employedOn reports whether day d is inside an ordinary job of e, or in a
 // gap of at most 14 days (the days strictly between the one job's last day
 // and the next one's first) between two ordinary jobs.
-func employedOn(e Episode, d domain.Date) bool {
-	var jobs []Placement
-	for _, p := range e.Placements {
-		if p.Kind == domain.PlacementOrdinaryJob {
-			jobs = append(jobs, p)
-		}
-	}
-	for _, p := range jobs {
-		if p.openOn(d) {
+func (e *facts) employedOn(d day) bool {
+	for _, p := range e.placements {
+		if p.kind == domain.PlacementOrdinaryJob && p.openOn(d) {
 			return true
 		}
 	}
-	for _, a := range jobs {
-		if a.End.IsZero() || !a.End.Before(d) {
+	for _, a := range e.placements {
+		if a.kind != domain.PlacementOrdinaryJob || a.end == 0 || a.end >= d {
 			continue
 		}
-		for _, b := range jobs {
-			if b.Start.After(d) && b.Start.DaysSince(a.End)-1 <= maxJobGapDays {
+		for _, b := range e.placements {
+			if b.kind == domain.PlacementOrdinaryJob && b.start > d && int(b.start-a.end)-1 <= maxJobGapDays {
 				return true
 			}
 		}
@@ -231,38 +324,37 @@ func employedOn(e Episode, d domain.Date) bool {
 	return false
 }
 
-func retention(eps []Episode, asOf domain.Date, days int) (x, n int) {
-	for _, e := range eps {
-		start, ok := firstJob(e)
-		if !ok || start.After(asOf.AddDays(-days)) {
-			continue
-		}
-		n++
-		if employedOn(e, start.AddDays(days)) {
-			x++
-		}
+// retainedAfter reports whether the episode's first ordinary job started
+// at least days before asOf (observed), and if so whether the participant
+// was employed on day days after its start.
+func (e *facts) retainedAfter(asOf day, days int) (employed, observed bool) {
+	start, ok := e.firstJob()
+	if !ok || start > addDays(asOf, -days) {
+		return false, false
 	}
-	return x, n
+	return e.employedOn(addDays(start, days)), true
 }
 
-func offSocialAssistance(eps []Episode) (x, n int) {
-	for _, e := range eps {
-		if e.Exit == nil || e.Profile.IncomeSource != domain.IncomeSocialAssistance {
-			continue
-		}
-		n++
-		src := e.Profile.IncomeSource
-		var best domain.Date
-		for _, s := range e.IncomeSources {
-			// The last change dated on or before the exit, in recorded
-			// order among changes of the same date.
-			if !s.From.After(e.Exit.Date) && !s.From.Before(best) {
-				src, best = s.Source, s.From
-			}
-		}
-		if src != domain.IncomeSocialAssistance {
-			x++
+// offSocialAssistance: eligible when exited with social assistance at
+// intake; a success when the income source in force on the exit date is
+// another.
+func (e *facts) offSocialAssistance() (success, eligible bool) {
+	if !e.exited || e.intake != domain.IncomeSocialAssistance {
+		return false, false
+	}
+	return e.incomeSourceOn(e.exitOn) != domain.IncomeSocialAssistance, true
+}
+
+// incomeSourceOn is the episode's main income source in force on day d:
+// the last change dated on or before it, in recorded order among changes
+// of the same date, else the one at intake.
+func (e *facts) incomeSourceOn(d day) domain.IncomeSource {
+	src := e.intake
+	var best day
+	for _, s := range e.incomes {
+		if s.from <= d && s.from >= best {
+			src, best = s.source, s.from
 		}
 	}
-	return x, n
+	return src
 }

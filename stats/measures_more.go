@@ -1,6 +1,8 @@
 package stats
 
 import (
+	"slices"
+
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -17,7 +19,8 @@ type TimeToJob struct {
 	MedianUpper Value           `json:"median_upper"`
 	At          []SurvivalPoint `json:"at"`
 	// Steps are the curve's steps for a plot, cut where fewer than k
-	// remain at risk.
+	// remain at risk, and none at all when the number of first jobs is
+	// suppressed (the drops would tell it).
 	Steps []Step `json:"steps"`
 }
 
@@ -41,20 +44,16 @@ type Step struct {
 	Upper    Value `json:"upper"`
 }
 
-func timeToFirstJob(eps []Episode, asOf domain.Date, k int) TimeToJob {
-	obs := make([]Observation, len(eps))
-	events := 0
-	for i, e := range eps {
-		obs[i] = jobObservation(e, asOf)
-		if obs[i].Event {
-			events++
-		}
-	}
+// timeToJob is time_to_first_job of the episodes' observations, events of
+// them events.
+func timeToJob(obs []Observation, events, k int) TimeToJob {
 	out := TimeToJob{Episodes: count(len(obs), k), Events: count(events, k), Censored: count(len(obs)-events, k)}
 	steps := KaplanMeier(obs)
 	few := len(obs) < k
 	for _, st := range steps {
-		if st.AtRisk < k {
+		// The curve's drops count the jobs: where that count is
+		// suppressed, so is every step.
+		if st.AtRisk < k || out.Events.Suppressed {
 			break
 		}
 		lo, hi := band(st)
@@ -130,38 +129,28 @@ var dimensions = [...]struct {
 	{"work_attachment", func(s domain.Scores) int { return s.WorkAttachment }},
 }
 
-func indexChange(eps []Episode, k int) []DimensionChange {
+// indexChange is the measure of the score pairs of each dimension, and
+// missing baselines without an end score.
+func indexChange(base, end [len(dimensions)][]float64, missing, k int) []DimensionChange {
 	var out []DimensionChange
-	for _, dim := range dimensions {
-		var base, end []float64
-		missing := 0
-		for _, e := range eps {
-			switch {
-			case e.Baseline == nil:
-			case e.End == nil:
-				missing++
-			default:
-				base = append(base, float64(dim.of(*e.Baseline)))
-				end = append(end, float64(dim.of(*e.End)))
-			}
-		}
-		r := PairedTTest(base, end)
+	for d, dim := range dimensions {
+		r := PairedTTest(base[d], end[d])
 		hide := r.N < k
-		d := DimensionChange{Dimension: dim.name, Pairs: count(r.N, k), Missing: count(missing, k)}
+		ch := DimensionChange{Dimension: dim.name, Pairs: count(r.N, k), Missing: count(missing, k)}
 		if r.N > 0 {
-			d.MeanBaseline = value(r.MeanBaseline).suppress(hide)
-			d.MeanEnd = value(r.MeanEnd).suppress(hide)
-			d.MeanChange = value(r.MeanChange).suppress(hide)
+			ch.MeanBaseline = value(r.MeanBaseline).suppress(hide)
+			ch.MeanEnd = value(r.MeanEnd).suppress(hide)
+			ch.MeanChange = value(r.MeanChange).suppress(hide)
 		}
 		if r.Defined {
-			d.SDChange = value(r.SDChange).suppress(hide)
-			d.Lower, d.Upper = value(r.Lower).suppress(hide), value(r.Upper).suppress(hide)
-			d.DF = value(float64(r.DF)).suppress(hide)
+			ch.SDChange = value(r.SDChange).suppress(hide)
+			ch.Lower, ch.Upper = value(r.Lower).suppress(hide), value(r.Upper).suppress(hide)
+			ch.DF = value(float64(r.DF)).suppress(hide)
 			if !r.DegenerateVariance {
-				d.DZ, d.T, d.P = value(r.DZ).suppress(hide), value(r.T).suppress(hide), significant(r.P).suppress(hide)
+				ch.DZ, ch.T, ch.P = value(r.DZ).suppress(hide), value(r.T).suppress(hide), significant(r.P).suppress(hide)
 			}
 		}
-		out = append(out, d)
+		out = append(out, ch)
 	}
 	return out
 }
@@ -177,61 +166,98 @@ type ContactIntensity struct {
 	GapEpisodes       Count `json:"gap_episodes"`
 }
 
-func contactIntensity(eps []Episode, asOf domain.Date, k int) ContactIntensity {
-	var counted, met, gapEpisodes int
-	var gaps []int
-	for _, e := range eps {
-		c, m := weeks(e, asOf)
-		counted += c
-		met += m
-		if len(e.Meetings) > 1 {
-			gapEpisodes++
-			for i := 1; i < len(e.Meetings); i++ {
-				gaps = append(gaps, e.Meetings[i].DaysSince(e.Meetings[i-1]))
-			}
-		}
-	}
-	out := ContactIntensity{Weeks: rate(met, counted, k), Gaps: count(len(gaps), k), GapEpisodes: count(gapEpisodes, k)}
-	if len(gaps) > 0 {
-		out.MedianDaysBetween = value(medianOf(gaps)).suppress(gapEpisodes < k)
+// contactIntensity is the measure of the counted weeks, those of them
+// with a meeting, and the days between consecutive meetings of
+// gapEpisodes episodes.
+func contactIntensity(counted, met, gapEpisodes int, gaps *tally, k int) ContactIntensity {
+	out := ContactIntensity{Weeks: rate(met, counted, k), Gaps: count(gaps.n, k), GapEpisodes: count(gapEpisodes, k)}
+	if gaps.n > 0 {
+		out.MedianDaysBetween = value(gaps.median()).suppress(gapEpisodes < k)
 	}
 	return out
 }
 
 // weeks counts an episode's weeks (7-day blocks from enrolment) that are
 // complete before its exit and before as_of and have no paused day, and
-// those of them with a meeting.
-func weeks(e Episode, asOf domain.Date) (counted, met int) {
+// those of them with a meeting. It works on week numbers rather than
+// walking week by week: a cohort holds millions of weeks.
+func (e *facts) weeks(asOf day) (counted, met int) {
 	limit := asOf // a week counts when its last day is before limit
-	if e.Exit != nil && e.Exit.Date.Before(limit) {
-		limit = e.Exit.Date
+	if e.exited && e.exitOn < limit {
+		limit = e.exitOn
 	}
-	for first := e.EnrolledOn; first.AddDays(weekDays - 1).Before(limit); first = first.AddDays(weekDays) {
-		last := first.AddDays(weekDays - 1)
-		if pausedIn(e.Pauses, first, last) {
+	start := e.enrolledOn
+	if limit <= start {
+		return 0, 0
+	}
+	// Week j runs from start+7j to start+7j+6; weeks 0 to n-1 end before
+	// limit.
+	n := int(limit-start) / weekDays
+	paused := pausedWeeks(e.pauses, start, n)
+	counted = n
+	for _, r := range paused {
+		counted -= r.last - r.first + 1
+	}
+	prev, next := -1, 0
+	for _, m := range e.meetings { // sorted
+		if m < start {
 			continue
 		}
-		counted++
-		for _, m := range e.Meetings {
-			if !m.Before(first) && !m.After(last) {
-				met++
-				break
-			}
+		j := int(m-start) / weekDays
+		if j >= n {
+			break
 		}
+		if j == prev {
+			continue
+		}
+		prev = j
+		for next < len(paused) && paused[next].last < j {
+			next++
+		}
+		if next < len(paused) && paused[next].first <= j {
+			continue
+		}
+		met++
 	}
 	return counted, met
 }
 
-// pausedIn reports whether any day of [first, last] is paused: on or after
-// a pause's first day and before the day it was resumed.
-func pausedIn(pauses []Period, first, last domain.Date) bool {
+// weekRange is the weeks first to last, both included.
+type weekRange struct{ first, last int }
+
+// pausedWeeks are the weeks among 0 to n-1 of an episode enrolled on start
+// that have a paused day (on or after a pause's first day and before the
+// day it was resumed), as ranges in order that do not overlap.
+func pausedWeeks(pauses []span, start day, n int) []weekRange {
+	var out []weekRange
 	for _, p := range pauses {
-		if p.From.After(last) {
-			continue
+		// Week j has a paused day when p.start <= start+7j+6 and, unless
+		// the pause lasts, start+7j < p.end.
+		r := weekRange{first: max(0, ceilDiv(int(p.start-start)-(weekDays-1), weekDays)), last: n - 1}
+		if p.end != 0 {
+			r.last = min(r.last, ceilDiv(int(p.end-start), weekDays)-1)
 		}
-		if p.To.IsZero() || p.To.After(first) {
-			return true
+		if r.first <= r.last {
+			out = append(out, r)
 		}
 	}
-	return false
+	slices.SortFunc(out, func(a, b weekRange) int { return a.first - b.first })
+	merged := out[:0]
+	for _, r := range out {
+		if k := len(merged) - 1; k >= 0 && r.first <= merged[k].last+1 {
+			merged[k].last = max(merged[k].last, r.last)
+			continue
+		}
+		merged = append(merged, r)
+	}
+	return merged
+}
+
+// ceilDiv is a/b rounded up, for b > 0.
+func ceilDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a > 0 {
+		q++
+	}
+	return q
 }

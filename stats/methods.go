@@ -112,8 +112,7 @@ type KMStep struct {
 // conf.type = "log-log")). It returns one step per distinct event time,
 // in time order.
 func KaplanMeier(obs []Observation) []KMStep {
-	sorted := slices.Clone(obs)
-	slices.SortFunc(sorted, func(a, b Observation) int { return a.Time - b.Time })
+	sorted := byTime(obs)
 	z := z95()
 	var (
 		steps  []KMStep
@@ -154,6 +153,37 @@ func KaplanMeier(obs []Observation) []KMStep {
 		atRisk -= d + c
 	}
 	return steps
+}
+
+// byTime is obs sorted by time. Times are days, a few thousand apart at
+// most: counting them sorts a cohort of a hundred thousand in one pass.
+// Observations of the same time come in no particular order.
+func byTime(obs []Observation) []Observation {
+	if len(obs) == 0 {
+		return nil
+	}
+	lo, hi := obs[0].Time, obs[0].Time
+	for _, o := range obs {
+		lo, hi = min(lo, o.Time), max(hi, o.Time)
+	}
+	if hi-lo > 1<<16 {
+		sorted := slices.Clone(obs)
+		slices.SortFunc(sorted, func(a, b Observation) int { return a.Time - b.Time })
+		return sorted
+	}
+	at := make([]int, hi-lo+2) // at[t-lo+1]: observations before time t, once summed
+	for _, o := range obs {
+		at[o.Time-lo+1]++
+	}
+	for i := 1; i < len(at); i++ {
+		at[i] += at[i-1]
+	}
+	sorted := make([]Observation, len(obs))
+	for _, o := range obs {
+		sorted[at[o.Time-lo]] = o
+		at[o.Time-lo]++
+	}
+	return sorted
 }
 
 // SurvivalAt is S(t) and its step (ok false before the first event, where
@@ -219,14 +249,48 @@ func KMMedian(steps []KMStep) Median {
 	return m
 }
 
-// medianOf is the median of xs (the mean of the middle two for an even
-// count); xs is not changed.
-func medianOf(xs []int) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return float64(s[n/2])
+// tally counts non-negative whole numbers (days between meetings) for
+// their median: a cohort has millions of them, which a count per value
+// takes in one pass where sorting them would take most of a report's time.
+type tally struct {
+	counts []int // counts[v] is how often v was added
+	n      int
+}
+
+// add counts v, which must not be negative.
+func (t *tally) add(v int) {
+	if v >= len(t.counts) {
+		t.counts = append(t.counts, make([]int, v+1-len(t.counts))...)
 	}
-	return float64(s[n/2-1]+s[n/2]) / 2
+	t.counts[v]++
+	t.n++
+}
+
+// merge adds what o counted.
+func (t *tally) merge(o *tally) {
+	if len(o.counts) > len(t.counts) {
+		t.counts = append(t.counts, make([]int, len(o.counts)-len(t.counts))...)
+	}
+	for v, c := range o.counts {
+		t.counts[v] += c
+	}
+	t.n += o.n
+}
+
+// median is the median of what was added (the mean of the middle two for
+// an even count); 0 when nothing was.
+func (t *tally) median() float64 {
+	lo, hi := (t.n-1)/2, t.n/2 // ranks of the middle values, from 0
+	var a, b, below int
+	for v, c := range t.counts {
+		if lo >= below && lo < below+c {
+			a = v
+		}
+		if hi < below+c {
+			b = v
+			break
+		}
+		below += c
+	}
+	return float64(a+b) / 2
 }

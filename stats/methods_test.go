@@ -2,9 +2,12 @@ package stats
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"testing"
 	"testing/quick"
+
+	"github.com/caseledger/caseledger/domain"
 )
 
 func near(t *testing.T, what string, got, want, tol float64) {
@@ -183,5 +186,46 @@ func TestRateProperties(t *testing.T) {
 	}
 	if err := quick.Check(f, &quick.Config{MaxCount: 2000}); err != nil {
 		t.Error(err)
+	}
+}
+
+// The Kaplan-Meier steps are cut where fewer than k remain at risk, and
+// hidden altogether when the number of first jobs is suppressed: each drop
+// of the curve is jobs over those at risk, so the steps would tell the
+// suppressed count.
+func TestKaplanMeierStepsKeepSuppressedJobsHidden(t *testing.T) {
+	const k = 5
+	enrolled, err := domain.NewDate(2025, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := enrolled.AddDays(400)
+	cohort := func(jobs int) []Episode {
+		var eps []Episode
+		for i := range 30 {
+			e := Episode{Stream: fmt.Sprintf("participant-%d", i), Number: 1, EnrolledOn: enrolled}
+			if i < jobs {
+				e.Placements = []Placement{{Kind: domain.PlacementOrdinaryJob, Start: enrolled.AddDays(20 + 10*i)}}
+			}
+			eps = append(eps, e)
+		}
+		return eps
+	}
+	for _, c := range []struct {
+		jobs      int
+		wantSteps bool
+	}{{1, false}, {k - 1, false}, {k, true}, {12, true}} {
+		got := timeToFirstJob(cohort(c.jobs), asOf, k)
+		if got.Events.Suppressed == c.wantSteps {
+			t.Errorf("%d jobs: number of jobs suppressed %v", c.jobs, got.Events.Suppressed)
+		}
+		if (len(got.Steps) > 0) != c.wantSteps {
+			t.Errorf("%d jobs: %d steps shown, want steps %v", c.jobs, len(got.Steps), c.wantSteps)
+		}
+		for _, st := range got.Steps {
+			if st.AtRisk < k {
+				t.Errorf("%d jobs: a step at day %d with %d at risk", c.jobs, st.Day, st.AtRisk)
+			}
+		}
 	}
 }

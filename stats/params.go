@@ -103,8 +103,8 @@ func ParseRequest(get func(string) string, today domain.Date) (Request, error) {
 		}
 		req.K = n
 	}
-	if v := get(ParamFormat); v != "" && v != "json" && v != "csv" {
-		return Request{}, &ParamError{ParamFormat, "enum", "json or csv"}
+	if v := get(ParamFormat); v != "" && v != "json" && v != "csv" && v != "html" {
+		return Request{}, &ParamError{ParamFormat, "enum", "json, csv or html"}
 	}
 	return req, nil
 }
@@ -121,12 +121,16 @@ func dateParam(get func(string) string, name string) (domain.Date, error) {
 	return d, nil
 }
 
-// Encode is the report's body in format ("json", the default, or "csv")
-// and its content type.
+// Encode is the report's body in format ("json", the default, "csv" or
+// "html") and its content type.
 func Encode(r Report, format string) ([]byte, string, error) {
-	if format == "csv" {
+	switch format {
+	case "csv":
 		b, err := EncodeCSV(r)
 		return b, "text/csv; charset=utf-8", err
+	case "html":
+		b, err := EncodeHTML(r)
+		return b, ContentTypeHTML, err
 	}
 	b, err := EncodeJSON(r)
 	return b, "application/json", err

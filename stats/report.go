@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/google/uuid"
 
@@ -29,17 +28,7 @@ type Cohort struct {
 
 // Includes reports whether e is in the cohort.
 func (c Cohort) Includes(e Episode) bool {
-	switch {
-	case c.Programme != "" && e.Programme != c.Programme,
-		c.Office != "" && e.Office != c.Office,
-		!c.EnrolledFrom.IsZero() && e.EnrolledOn.Before(c.EnrolledFrom),
-		!c.EnrolledTo.IsZero() && e.EnrolledOn.After(c.EnrolledTo),
-		c.Gender != "" && e.Profile.Gender != c.Gender,
-		c.RegionOfBirth != "" && e.Profile.RegionOfBirth != c.RegionOfBirth,
-		c.IncomeSource != "" && e.Profile.IncomeSource != c.IncomeSource:
-		return false
-	}
-	return true
+	return c.filter().includes(e.Programme, e.Office, dayOf(e.EnrolledOn), e.Profile.Gender, e.Profile.RegionOfBirth, e.Profile.IncomeSource)
 }
 
 // Request is what a report is computed for.
@@ -78,63 +67,71 @@ type Report struct {
 // ErrInvalidRequest marks a request that cannot be computed.
 var ErrInvalidRequest = errors.New("invalid statistics request")
 
-// Compute reads the log up to req.KnownAt and computes the report.
-func Compute(ctx context.Context, store LogReader, req Request) (Report, error) {
+// checked is req with the default k, or an error matching
+// ErrInvalidRequest.
+func (req Request) checked() (Request, error) {
 	if req.AsOf.IsZero() {
-		return Report{}, fmt.Errorf("%w: as_of is required", ErrInvalidRequest)
+		return Request{}, fmt.Errorf("%w: as_of is required", ErrInvalidRequest)
 	}
 	if req.K == 0 {
 		req.K = DefaultK
 	}
 	if req.K < 1 {
-		return Report{}, fmt.Errorf("%w: k must be at least 1", ErrInvalidRequest)
+		return Request{}, fmt.Errorf("%w: k must be at least 1", ErrInvalidRequest)
 	}
-	log, err := ReadLog(ctx, store, req.KnownAt)
+	return req, nil
+}
+
+// Compute reads the log up to req.KnownAt and computes the report. It
+// folds what it reads into a read model of its own, as the running model
+// folds the log (see Model), so that a recompute at a past known_at runs
+// at the speed of a projection rebuild and holds the facts the measures
+// need rather than the whole log.
+func Compute(ctx context.Context, store LogReader, req Request) (Report, error) {
+	req, err := req.checked()
 	if err != nil {
 		return Report{}, err
 	}
-	return FromLog(log, req), nil
+	m := NewModel(store)
+	if err := m.replay(ctx, store, req.KnownAt); err != nil {
+		return Report{}, err
+	}
+	unlock := m.readSorted()
+	defer unlock()
+	return m.report(req), nil
 }
 
-// FromLog computes the report of req on what was read of the log.
+// FromLog computes the report of req on what was read of the log with
+// FromLog, folding each participant stream with domain.FoldParticipant. It
+// is the reference the read model is tested against.
 func FromLog(log Log, req Request) Report {
 	if req.K == 0 {
 		req.K = DefaultK
 	}
-	var (
-		cohort []Episode
-		used   []domain.Recorded
-	)
+	var cohort []Episode
 	for _, e := range log.Episodes(req.AsOf) {
 		if req.Cohort.Includes(e) {
 			cohort = append(cohort, e)
 		}
 	}
-	streams := map[string]bool{}
-	for _, e := range cohort {
-		streams[e.Stream] = true
-	}
-	for s := range streams {
-		used = append(used, log.Participants[s]...)
-	}
-	var targets []domain.Target
-	ids := make([]idAt, 0, len(used)+1)
-	for _, r := range used {
-		ids = append(ids, idAt{r.Position, r.ID})
-	}
+	var (
+		targets []domain.Target
+		used    usedDigest
+	)
 	if def, ok := log.Programmes[req.Cohort.Programme]; ok && req.Cohort.Programme != "" {
 		targets = def.Targets
-		ids = append(ids, idAt{0, def.EventID})
+		used.addEvent(def.EventID)
 	}
-	slices.SortFunc(ids, func(a, b idAt) int {
-		if a.pos != b.pos {
-			return cmpU64(a.pos, b.pos)
+	for i, e := range cohort { // in stream-name order
+		if i > 0 && cohort[i-1].Stream == e.Stream {
+			continue
 		}
-		return slices.Compare(a.id[:], b.id[:])
-	})
-	plain := make([]uuid.UUID, len(ids))
-	for i, x := range ids {
-		plain[i] = x.id
+		h := log.Participants[e.Stream]
+		ids := make([]uuid.UUID, len(h))
+		for j, r := range h {
+			ids[j] = r.ID
+		}
+		used.addStream(chainOf(ids), len(ids))
 	}
 	return Report{
 		DefinitionsVersion: DefinitionsVersion,
@@ -143,24 +140,9 @@ func FromLog(log Log, req Request) Report {
 		KnownAt:            req.KnownAt.String(),
 		LogPosition:        log.Position,
 		EventsRead:         log.EventsRead,
-		EventsUsed:         len(plain),
-		EventsDigest:       digestIDs(plain),
+		EventsUsed:         used.events,
+		EventsDigest:       used.sum(),
 		K:                  req.K,
 		Measures:           Measure(cohort, req.AsOf, targets, req.K),
 	}
-}
-
-type idAt struct {
-	pos uint64
-	id  uuid.UUID
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -172,6 +172,10 @@ type serverFlags struct {
 	addr         string
 	logLevel     levelFlag
 	maxBodyBytes int64
+	limits       *httpLimits
+	// pprof is where Go's profiler listens, on a listener of its own; ""
+	// (the default) serves none. serve only.
+	pprof string
 }
 
 func addServerFlags(fs *flagSet) *serverFlags {
@@ -179,6 +183,7 @@ func addServerFlags(fs *flagSet) *serverFlags {
 	fs.StringVar(&f.addr, "addr", defaultAddr, "address to listen on")
 	fs.Var(&f.logLevel, "log-level", "log level: debug, info, warn or error")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted, in bytes")
+	f.limits = addHTTPLimitFlags(fs)
 	fs.fromEnv("addr", "CASELEDGER_ADDR")
 	fs.fromEnv("log-level", "CASELEDGER_LOG_LEVEL")
 	fs.fromEnv("max-body-bytes", "CASELEDGER_MAX_BODY_BYTES")
@@ -192,7 +197,7 @@ func (f *serverFlags) check(fs *flagSet) error {
 	if f.maxBodyBytes <= 0 {
 		return usageErrorf(fs.Name(), "--max-body-bytes must be positive")
 	}
-	return nil
+	return f.limits.check(fs)
 }
 
 // addMasterKeyFlags adds where the master key comes from: a key file, or

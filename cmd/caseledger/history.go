@@ -18,6 +18,8 @@ import (
 	"github.com/caseledger/caseledger/audit"
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/eventstore"
+	"github.com/caseledger/caseledger/personaldata"
 )
 
 // Commands that show what the access log must know of: a participant's
@@ -59,28 +61,47 @@ func addReaderFlags(fs *flagSet) *readerFlags {
 // the master key, and the command handler over both. close closes the
 // store.
 func (f *readerFlags) open(ctx context.Context, e *env, cmd string) (svc *casework.Service, closeStore func() error, err error) {
-	master, err := f.master.load(e, cmd, nil)
+	d, err := f.openData(ctx, e, cmd)
 	if err != nil {
 		return nil, nil, err
+	}
+	return d.svc, d.close, nil
+}
+
+// readerData is what a reading command opens: the store, the keyring, the
+// command handler over both, and what closes the store.
+type readerData struct {
+	store eventstore.Store
+	keys  *personaldata.Keyring
+	svc   *casework.Service
+	close func() error
+}
+
+// openData opens what open opens, and hands over its parts.
+func (f *readerFlags) openData(ctx context.Context, e *env, cmd string) (readerData, error) {
+	master, err := f.master.load(e, cmd, nil)
+	if err != nil {
+		return readerData{}, err
 	}
 	keys, err := openKeyring(ctx, f.dataDir, master)
 	if err != nil {
-		return nil, nil, err
+		return readerData{}, err
 	}
 	store, err := openExistingStore(ctx, cmd, storeLocation(*f.store, f.dataDir), nil)
 	if err != nil {
-		return nil, nil, err
+		return readerData{}, err
 	}
-	closeStore = func() error {
+	closeStore := func() error {
 		if err := store.Close(); err != nil {
 			return fmt.Errorf("close event store: %w", err)
 		}
 		return nil
 	}
-	if svc, err = casework.New(store, casework.Options{Keys: keys}); err != nil {
-		return nil, nil, errors.Join(err, closeStore())
+	svc, err := casework.New(store, casework.Options{Keys: keys})
+	if err != nil {
+		return readerData{}, errors.Join(err, closeStore())
 	}
-	return svc, closeStore, nil
+	return readerData{store: store, keys: keys, svc: svc, close: closeStore}, nil
 }
 
 // reader checks the flags and returns who reads and why.

@@ -56,6 +56,8 @@ func commands() []command {
 		{"history", "replay a participant's history with its metadata, as an auditor reads it", runHistory},
 		{"rebuild", "rebuild every read model from the start of the log, and write their snapshots", runRebuild},
 		{"stats", "compute the outcome statistics of a cohort from the store, as GET /v1/stats/outcomes does", runStats},
+		{"compare", "compare the rates of two cohorts from the store, as GET /v1/stats/comparison does", runCompare},
+		{"export", "write the pseudonymised export of a cohort's consented episodes (recorded in the access log)", runExport},
 		{"access-log", "export the access log (who looked at what, and why) as CEF lines or JSON", runAccessLog},
 		// demo calls the same code as seed when its store is empty.
 		{"seed", "write a realistic, deterministic demo population into a store", runSeed},

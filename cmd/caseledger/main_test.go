@@ -239,8 +239,18 @@ func TestServe(t *testing.T) {
 	if code, _ := get(t, base+"/livez", ""); code != 200 {
 		t.Errorf("livez %d", code)
 	}
-	if code, body := get(t, base+"/readyz", ""); code != 200 {
-		t.Errorf("readyz %d: %s", code, body)
+	// Ready once every projection has caught up with the (empty) log,
+	// which on a loaded machine may take a moment after listening.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := get(t, base+"/readyz", "")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz %d after 10 s: %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if code, _ := get(t, base+"/v1/me", ""); code != 401 {
 		t.Errorf("me without token %d, want 401", code)

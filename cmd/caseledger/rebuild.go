@@ -11,21 +11,30 @@ import (
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/projections"
 	"github.com/caseledger/caseledger/projections/caseload"
+	"github.com/caseledger/caseledger/projections/overview"
+	"github.com/caseledger/caseledger/stats"
 )
 
 // projectionsDir holds the read models' snapshots in the data directory.
 const projectionsDir = "projections"
 
+// readModels are the read models the server keeps.
+type readModels struct {
+	caseload *caseload.Model
+	overview *overview.Model
+	outcomes *stats.Model
+}
+
 // newProjections returns the read models the server keeps, and their
 // runner, snapshotting into the data directory.
-func newProjections(store eventstore.Store, dataDir string, opts projections.Options) (*caseload.Model, *projections.Runner, error) {
-	model := caseload.New(store)
+func newProjections(store eventstore.Store, dataDir string, opts projections.Options) (readModels, *projections.Runner, error) {
+	m := readModels{caseload: caseload.New(store), overview: overview.New(store), outcomes: stats.NewModel(store)}
 	opts.Dir = filepath.Join(dataDir, projectionsDir)
-	r, err := projections.New(store, opts, model)
+	r, err := projections.New(store, opts, m.caseload, m.overview, m.outcomes)
 	if err != nil {
-		return nil, nil, err
+		return readModels{}, nil, err
 	}
-	return model, r, nil
+	return m, r, nil
 }
 
 func runRebuild(ctx context.Context, e *env, args []string) (err error) {
@@ -47,7 +56,7 @@ func runRebuild(ctx context.Context, e *env, args []string) (err error) {
 			err = fmt.Errorf("close event store: %w", cerr)
 		}
 	}()
-	model, runner, err := newProjections(store, dataDir, projections.Options{Logger: log})
+	models, runner, err := newProjections(store, dataDir, projections.Options{Logger: log})
 	if err != nil {
 		return err
 	}
@@ -63,7 +72,7 @@ func runRebuild(ctx context.Context, e *env, args []string) (err error) {
 	}
 	bar.done()
 	fmt.Fprintf(e.stdout, "rebuilt %d read model(s): %d events in %s (%.0f events/s), %d participants\n",
-		len(runner.Statuses()), applied, took.Round(time.Millisecond), float64(applied)/took.Seconds(), model.Len())
+		len(runner.Statuses()), applied, took.Round(time.Millisecond), float64(applied)/took.Seconds(), models.caseload.Len())
 	return nil
 }
 

@@ -25,24 +25,17 @@ import (
 	"github.com/caseledger/caseledger/projections"
 )
 
-// Server timeouts. A slow or stalled client must not hold a connection,
-// and with it a goroutine and buffers, for long.
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second  // whole request, body included
-	writeTimeout      = 30 * time.Second  // from the end of the headers to the end of the response
-	idleTimeout       = 120 * time.Second // between requests on a kept-alive connection
-	maxHeaderBytes    = 64 << 10
-	// shutdownTimeout bounds how long in-flight requests may take to finish
-	// once a signal has come.
-	shutdownTimeout = 30 * time.Second
-)
+// shutdownTimeout bounds how long in-flight requests may take to finish
+// once a signal has come. The HTTP server's own limits are flags
+// (timeouts.go).
+const shutdownTimeout = 30 * time.Second
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("serve", "caseledger serve [--data DIR] [--addr HOST:PORT] [flags]")
 	idf := addIdentityFlags(fs, defaultDataDir, true)
 	idf.addOIDCFlags(fs)
 	srvf := addServerFlags(fs)
+	fs.StringVar(&srvf.pprof, "pprof", "", "address (HOST:PORT) to serve Go's profiler on, apart from the API; none when empty. It shows no personal data, but keep it on loopback")
 	storeFlag := addStoreFlag(fs)
 	mkf := addMasterKeyFlags(fs)
 	if err := fs.parse(e, args); err != nil {
@@ -109,7 +102,7 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 
 	// Read models: caught up from their snapshots, then following the log;
 	// stopped (and their snapshots flushed) before the store closes.
-	model, runner, err := newProjections(store, idf.dataDir, projections.Options{Logger: log})
+	models, runner, err := newProjections(store, idf.dataDir, projections.Options{Logger: log})
 	if err != nil {
 		return err
 	}
@@ -127,11 +120,18 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 	}
 
 	var stopping atomic.Bool
+	disk := &diskProbe{dir: idf.dataDir}
 	a, err := api.New(api.Config{
 		Logger:   log,
 		Verifier: verifier,
 		Ready: func(ctx context.Context) error {
 			if err := ready(ctx, &stopping, store); err != nil {
+				return err
+			}
+			// A full or read-only data directory refuses every new
+			// participant (their key) and, with the embedded store,
+			// every write: the process is not ready for writes.
+			if err := disk.check(ctx); err != nil {
 				return err
 			}
 			return runner.Ready(ctx)
@@ -147,24 +147,41 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 		return err
 	}
 	api.RegisterCasework(a, svc)
+	api.RegisterOverview(a, svc, models.overview, api.OverviewOptions{Waiter: runner, Today: svc.Today})
 	api.RegisterErasure(a, svc)
-	api.RegisterCaseload(a, model, api.CaseloadOptions{Waiter: runner, Names: api.CaseloadNames(svc), Today: svc.Today})
+	api.RegisterCaseload(a, models.caseload, api.CaseloadOptions{Waiter: runner, Names: api.CaseloadNames(svc), Today: svc.Today})
 
-	// Outcome statistics (measures.md), read from the log itself.
-	api.RegisterStats(a, store, api.StatsOptions{Today: svc.Today})
+	// Outcome statistics (measures.md): at the head of the log from their
+	// read model, at a past known_at from the log itself.
+	api.RegisterStats(a, store, api.StatsOptions{Today: svc.Today, Model: models.outcomes, Waiter: runner})
+	api.RegisterComparison(a, store, api.StatsOptions{Today: svc.Today})
+	pseudonyms, err := keys.Pseudonyms()
+	if err != nil {
+		return err
+	}
+	api.RegisterExport(a, store, pseudonyms, api.StatsOptions{Today: svc.Today})
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", srvf.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", srvf.addr, err)
 	}
-	srv := newHTTPServer(a, log)
+	srv := newHTTPServer(a, log, srvf.limits)
 	addr := ln.Addr().String()
 	if onStart != nil {
 		if err := onStart(ctx, started{addr: addr, store: store, svc: svc, issuer: issuer, log: log}); err != nil {
 			ln.Close()
 			return err
 		}
+	}
+
+	if srvf.pprof != "" {
+		stopProfiler, err := serveProfiler(ctx, srvf.pprof, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopProfiler()
 	}
 
 	served := make(chan error, 1)
@@ -226,16 +243,13 @@ func openIdentity(ctx context.Context, idf *identityFlags, log *slog.Logger) (ap
 	return v, nil, nil
 }
 
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+func newHTTPServer(h http.Handler, log *slog.Logger, limits *httpLimits) *http.Server {
+	srv := &http.Server{
+		Handler:  h,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	limits.apply(srv)
+	return srv
 }
 
 // ready passes while the server is not stopping and the store answers a

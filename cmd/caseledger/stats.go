@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,31 +16,18 @@ import (
 // makes it. Statistics read public members only: no master key is needed.
 
 func runStats(ctx context.Context, e *env, args []string) (err error) {
-	fs := newFlagSet("stats", "caseledger stats [--data DIR] [--store CONNECTION] [--programme SLUG] [--office ID] [--enrolled-from DATE] [--enrolled-to DATE] [--gender G] [--region-of-birth R] [--income-source S] [--as-of DATE] [--known-at POSITION|TIME] [--k N] [--format json|csv]")
+	fs := newFlagSet("stats", "caseledger stats [--data DIR] [--store CONNECTION] [--programme SLUG] [--office ID] [--enrolled-from DATE] [--enrolled-to DATE] [--gender G] [--region-of-birth R] [--income-source S] [--as-of DATE] [--known-at POSITION|TIME] [--k N] [--format json|csv|html]")
 	var dataDir string
 	fs.StringVar(&dataDir, "data", defaultDataDir, "data directory holding the event store")
 	fs.fromEnv("data", "CASELEDGER_DATA")
 	storeFlag := addStoreFlag(fs)
-	values := map[string]*string{}
-	for _, p := range stats.Params() {
-		values[p] = fs.String(flagName(p), "", "as the query parameter "+p+" of GET /v1/stats/outcomes")
-	}
+	get := paramFlags(fs, stats.Params(), "GET /v1/stats/outcomes")
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}
-	get := func(p string) string {
-		if v, ok := values[p]; ok {
-			return *v
-		}
-		return ""
-	}
 	req, err := stats.ParseRequest(get, osloToday())
-	var perr *stats.ParamError
-	if errors.As(err, &perr) {
-		return usageErrorf("stats", "--%s: %s", flagName(perr.Param), perr.Detail)
-	}
 	if err != nil {
-		return err
+		return paramUsageError(fs.Name(), err)
 	}
 	store, err := openExistingStore(ctx, "stats", storeLocation(*storeFlag, dataDir), nil)
 	if err != nil {

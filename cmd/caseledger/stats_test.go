@@ -49,7 +49,7 @@ func statsAppend(t *testing.T, store eventstore.Store, stream string, e domain.E
 }
 
 // caseledger stats writes, byte for byte, what GET /v1/stats/outcomes
-// answers an evaluator for the same request, in JSON and in CSV.
+// answers an evaluator for the same request, in JSON, in CSV and in HTML.
 func TestStatsMatchesAPI(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -73,8 +73,11 @@ func TestStatsMatchesAPI(t *testing.T) {
 	h, token := statsAPI(t, store)
 	served := httptest.NewServer(h)
 	defer served.Close()
-	for _, format := range []string{"json", "csv"} {
+	for format, start := range map[string]string{"json": "{", "csv": "figure,value\n", "html": "<!DOCTYPE html>\n"} {
 		resp := statsGet(t, served.URL+"/v1/stats/outcomes?programme=hope-oslo&as_of=2026-01-01&k=3&format="+format, token)
+		if !bytes.HasPrefix(resp, []byte(start)) {
+			t.Errorf("%s: the API answered %.100s", format, resp)
+		}
 		var out bytes.Buffer
 		// The embedded store is one process's at a time: the server's
 		// handle is closed for the command, then opened again.

@@ -41,12 +41,12 @@ type subscription struct {
 
 	// Next is not meant for concurrent use; mu turns misuse into waiting
 	// rather than a race on the fields below.
-	mu        sync.Mutex
-	after     uint64 // last position read, delivered or filtered out
-	buf       []eventstore.RecordedEvent
-	atHead    bool // a read has reached the head: CaughtUp is due
-	caughtUp  bool // CaughtUp has been delivered
-	dec       decoder
+	mu       sync.Mutex
+	after    uint64 // last position read, delivered or filtered out
+	buf      []eventstore.RecordedEvent
+	atHead   bool // a read has reached the head: CaughtUp is due
+	caughtUp bool // CaughtUp has been delivered
+	dec      decoder
 	// ahead, while history is read, delivers the chunk after buf, read on
 	// another goroutine while the subscriber applies buf: catching up then
 	// overlaps reading the log with the subscriber's work on another core.

@@ -81,12 +81,12 @@ func (s *Store) Get(ctx context.Context, id string) (personaldata.WrappedKey, er
 		return personaldata.WrappedKey{}, fmt.Errorf("read key %s: %w", id, personaldata.ErrNoKey)
 	}
 	if err != nil {
-		return personaldata.WrappedKey{}, fmt.Errorf("read key %s: %w", id, err)
+		return personaldata.WrappedKey{}, unavailable("read key "+id, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err != nil {
-		return personaldata.WrappedKey{}, fmt.Errorf("read key %s: %w", id, err)
+		return personaldata.WrappedKey{}, unavailable("read key "+id, err)
 	}
 	return parse(id, b)
 }
@@ -141,7 +141,7 @@ func (s *Store) Create(ctx context.Context, id string, key personaldata.WrappedK
 		return fmt.Errorf("create key %s: %w", id, personaldata.ErrKeyExists)
 	}
 	if err != nil {
-		return fmt.Errorf("create key %s: %w", id, err)
+		return unavailable("create key "+id, err)
 	}
 	return nil
 }
@@ -152,7 +152,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	if err := atomicfile.Shred(s.dir, fileName(id)); err != nil {
-		return fmt.Errorf("delete key %s: %w", id, err)
+		return unavailable("delete key "+id, err)
 	}
 	return nil
 }
@@ -190,6 +190,14 @@ func (s *Store) MasterIDs(ctx context.Context, limit int) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// unavailable wraps a failure of the directory's file system (full,
+// read-only, failing, gone) as personaldata.ErrKeyStoreUnavailable, so
+// that a caller can tell it from a bad key and answer "try again later";
+// the underlying error stays in the chain.
+func unavailable(what string, err error) error {
+	return fmt.Errorf("%s: %w: %w", what, personaldata.ErrKeyStoreUnavailable, err)
 }
 
 func check(ctx context.Context, op, id string) error {

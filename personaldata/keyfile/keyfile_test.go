@@ -174,3 +174,49 @@ func TestMasterIDs(t *testing.T) {
 		t.Fatalf("MasterIDs(1) = %v, %v; want one id", ids, err)
 	}
 }
+
+// A key store whose directory cannot be used (here: gone, and a file in
+// its place, as when a shared volume is lost) fails with
+// ErrKeyStoreUnavailable, which callers answer with "try again later",
+// never with ErrNoKey, which would read as an erased participant.
+func TestBrokenDirectoryIsUnavailable(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix file system errors")
+	}
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, dir string)
+		call   func(s *keyfile.Store) error
+	}{
+		{"create, directory replaced by a file", replaceByFile, func(s *keyfile.Store) error { return s.Create(ctx, id, wrapped()) }},
+		{"get, directory replaced by a file", replaceByFile, func(s *keyfile.Store) error { _, err := s.Get(ctx, id); return err }},
+		{"delete, directory replaced by a file", replaceByFile, func(s *keyfile.Store) error { return s.Delete(ctx, id) }},
+		{"get, key file is a directory", func(t *testing.T, dir string) {
+			if err := os.Mkdir(filepath.Join(dir, id+".key"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, func(s *keyfile.Store) error { _, err := s.Get(ctx, id); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "keys")
+			s := open(t, dir)
+			tt.damage(t, dir)
+			err := tt.call(s)
+			if !errors.Is(err, personaldata.ErrKeyStoreUnavailable) || errors.Is(err, personaldata.ErrNoKey) {
+				t.Fatalf("err = %v, want ErrKeyStoreUnavailable", err)
+			}
+		})
+	}
+}
+
+func replaceByFile(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -46,6 +46,11 @@ func TestFlagsOnTheirBoundaryDays(t *testing.T) {
 	job := f.enrol(t, "oslo", "2026-03-02", false, "u-kari")
 	job.job(t, "2026-04-01")
 	job.meeting(t, "2026-04-20", "2026-05-04")
+	// Placement ending: planned to end 2026-06-10 → raised from 14 days
+	// before (05-27) to the day itself; 15 days before (05-26) and the
+	// day after (06-11, passed without an end recorded) it is not.
+	ending := f.enrol(t, "oslo", "2026-03-02", false, "u-kari")
+	ending.practice(t, "2026-04-01", "2026-06-10")
 	f.sync(t)
 
 	cases := []struct {
@@ -61,6 +66,7 @@ func TestFlagsOnTheirBoundaryDays(t *testing.T) {
 		{"midway due 90 days after baseline", midway, caseload.FlagMidwayDue, "2026-04-09", "2026-04-10", ""},
 		{"follow-up due: 7 days without contact in a new job", job, caseload.FlagFollowUpDue, "2026-04-26", "2026-04-27", "2026-05-27"},
 		{"next meeting overdue", job, caseload.FlagMeetingOverdue, "2026-05-04", "2026-05-05", ""},
+		{"placement planned to end within 14 days", ending, caseload.FlagPlacementEnding, "2026-05-26", "2026-05-27", "2026-06-11"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -113,6 +119,88 @@ func TestFlagsOnTheirBoundaryDays(t *testing.T) {
 			t.Errorf("latest scores %+v, want a change of 2 since baseline", row.LatestScores)
 		}
 	})
+}
+
+// The planned end is the one of the latest terms, of an open placement of
+// an open episode; a correction or void that changes it is folded again.
+func TestPlacementEndingFollowsThePlacement(t *testing.T) {
+	f := newFixture(t)
+	const on = "2026-06-01" // 9 days before the planned end of 2026-06-10
+	changed := f.enrol(t, "oslo", "2026-03-02", false, "u-kari")
+	id := changed.practice(t, "2026-04-01", "2026-06-10")
+	do(t, changed, domain.ChangePlacement, domain.ChangePlacementCommand{PlacementID: id, Date: d(t, "2026-05-01"), HoursPercentage: 80})
+	moved := f.enrol(t, "oslo", "2026-03-02", false, "u-kari")
+	id = moved.practice(t, "2026-04-01", "2026-08-31")
+	do(t, moved, domain.ChangePlacement, domain.ChangePlacementCommand{PlacementID: id, Date: d(t, "2026-05-01"), HoursPercentage: 80, PlannedEnd: d(t, "2026-06-10")})
+	ended := f.enrol(t, "oslo", "2026-03-02", false, "u-kari")
+	id = ended.practice(t, "2026-04-01", "2026-06-10")
+	do(t, ended, domain.EndPlacement, domain.EndPlacementCommand{PlacementID: id, EndedOn: d(t, "2026-05-10"), Reason: domain.PlacementEndReasons()[0]})
+	exited := f.enrol(t, "oslo", "2026-03-02", false, "u-kari")
+	exited.practice(t, "2026-04-01", "2026-06-10")
+	exited.exit(t, "2026-05-10")
+	corrected := f.enrol(t, "oslo", "2026-03-02", false, "u-kari")
+	start := corrected.practice(t, "2026-04-01", "2026-08-31")
+	f.sync(t)
+	h, _, err := f.svc.Load(context.Background(), domain.ParticipantStream(corrected.id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.exec(t, corrected.id, func(_ []domain.Recorded, today domain.Date) ([]domain.Event, error) {
+		return domain.CorrectEntry(h, domain.CorrectEntryCommand{EntryID: h[len(h)-1].ID, EntryType: domain.TypePlacementStarted,
+			Reason: domain.CorrectionReasons()[0], Replacement: []byte(`{"placement_id":"` + start.String() +
+				`","kind":"work_practice","started_on":"2026-04-01","hours_percentage":50,"planned_end":"2026-06-10"}`)}, today)
+	})
+	f.sync(t)
+	for _, c := range []struct {
+		name string
+		p    participant
+		want bool
+	}{
+		{"a change without a planned end clears it", changed, false},
+		{"a change moves it closer", moved, true},
+		{"an ended placement is not ending", ended, false},
+		{"after exit nothing is ending", exited, false},
+		{"a corrected start moves it closer", corrected, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := hasFlag(flagsOf(t, f.model, c.p.id, on), caseload.FlagPlacementEnding); got != c.want {
+				t.Errorf("on %s: %s %v, want %v", on, caseload.FlagPlacementEnding, got, c.want)
+			}
+		})
+	}
+}
+
+// FlagsOf, which the participant overview shows, is the list's flags of
+// the same participant, day by day.
+func TestFlagsOfIsTheRowsFlags(t *testing.T) {
+	f := newFixture(t)
+	var all []participant
+	a := f.enrol(t, "oslo", "2026-01-05", false, "u-kari")
+	a.score(t, "2026-01-10", domain.TimepointBaseline, 4)
+	a.meeting(t, "2026-03-01", "2026-03-20")
+	a.practice(t, "2026-03-02", "2026-04-15")
+	b := f.enrol(t, "oslo", "2026-02-01", false, "u-kari")
+	b.consent(t, "2026-02-01", domain.ConsentProcessing)
+	b.job(t, "2026-03-10")
+	b.exit(t, "2026-04-01")
+	all = append(all, a, b, f.enrol(t, "oslo", "2026-03-20", false))
+	f.sync(t)
+	for _, p := range all {
+		h, _, err := f.svc.Load(context.Background(), domain.ParticipantStream(p.id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		state := domain.FoldParticipant(h)
+		for day := d(t, "2026-01-01"); day.Before(d(t, "2026-06-01")); day = day.AddDays(3) {
+			row, _ := f.model.Get(p.id, day)
+			if got := caseload.FlagsOf(state, day); !slices.Equal(got, row.Flags) {
+				t.Fatalf("on %s: FlagsOf %v, the row %v", day, got, row.Flags)
+			}
+		}
+	}
+	if got := caseload.FlagsOf(domain.Participant{}, d(t, "2026-05-15")); got == nil || len(got) != 0 {
+		t.Errorf("never enrolled: flags %v, want none", got)
+	}
 }
 
 func TestListScopeFiltersCountsAndSort(t *testing.T) {

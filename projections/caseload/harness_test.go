@@ -177,6 +177,15 @@ func (p participant) job(t *testing.T, on string) uuid.UUID {
 	return id
 }
 
+// practice starts a work practice on on, planned to end on plannedEnd.
+func (p participant) practice(t *testing.T, on, plannedEnd string) uuid.UUID {
+	t.Helper()
+	id := uuid.New()
+	do(t, p, domain.StartPlacement, domain.StartPlacementCommand{PlacementID: id, Kind: domain.PlacementWorkPractice,
+		StartedOn: d(t, on), HoursPercentage: 50, PlannedEnd: d(t, plannedEnd)})
+	return id
+}
+
 func (p participant) exit(t *testing.T, on string) {
 	t.Helper()
 	do(t, p, domain.Exit, domain.ExitCommand{Date: d(t, on), Reason: domain.ExitReasons()[0], Destination: domain.Destinations()[0]})

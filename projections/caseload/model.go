@@ -32,20 +32,18 @@ import (
 
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
-	"github.com/caseledger/caseledger/personaldata"
+	"github.com/caseledger/caseledger/projections"
 )
 
 // Name and SchemaVersion of the projection; bump the version whenever
 // record or its meaning changes.
 const (
 	Name          = "caseload"
-	SchemaVersion = 1
+	SchemaVersion = 2 // 2: placements keep their planned end
 )
 
 // StreamReader reads one stream; eventstore.Store is one.
-type StreamReader interface {
-	ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error)
-}
+type StreamReader = projections.StreamReader
 
 // Model is the caseload read model. It is safe for concurrent use: the
 // projection runner applies events while queries read.
@@ -101,6 +99,7 @@ type placement struct {
 	EmployerID uuid.UUID
 	Hours      int32
 	Since      day
+	PlannedEnd day // 0 when none is planned
 }
 
 type score struct {
@@ -193,6 +192,7 @@ type payload struct {
 	PlacementID       uuid.UUID             `json:"placement_id"`
 	StartedOn         day                   `json:"started_on"`
 	HoursPercentage   int32                 `json:"hours_percentage"`
+	PlannedEnd        day                   `json:"planned_end"`
 	EndedOn           day                   `json:"ended_on"`
 	Outcome           domain.GoalOutcome    `json:"outcome"`
 	Reason            string                `json:"reason"`
@@ -311,11 +311,12 @@ func (m *Model) fold(r *record, typ string, p *payload) error {
 			}
 		}
 		r.Placements = append(r.Placements, placement{ID: p.PlacementID, Kind: domain.PlacementKind(p.Kind),
-			EmployerID: p.EmployerID, Hours: p.HoursPercentage, Since: p.StartedOn})
+			EmployerID: p.EmployerID, Hours: p.HoursPercentage, Since: p.StartedOn, PlannedEnd: p.PlannedEnd})
 	case domain.TypePlacementChanged:
+		// A change carries the terms in full: no planned end is none.
 		for i := range r.Placements {
 			if r.Placements[i].ID == p.PlacementID {
-				r.Placements[i].Hours = p.HoursPercentage
+				r.Placements[i].Hours, r.Placements[i].PlannedEnd = p.HoursPercentage, p.PlannedEnd
 			}
 		}
 	case domain.TypePlacementEnded:
@@ -348,26 +349,11 @@ func (m *Model) fold(r *record, typ string, p *payload) error {
 // recompute rebuilds the row of participant id from its stream up to ev,
 // which corrects or voids an earlier entry.
 func (m *Model) recompute(ctx context.Context, id uuid.UUID, ev eventstore.RecordedEvent) error {
-	evs, err := m.streams.ReadStream(ctx, ev.Stream, eventstore.ReadStreamOptions{Limit: int(ev.Revision) + 1})
+	h, err := projections.PublicHistory(ctx, m.streams, ev)
 	if err != nil {
-		return fmt.Errorf("recompute %s at %s: %w", ev.Stream, ev.ID, err)
+		return fmt.Errorf("recompute: %w", err)
 	}
-	if len(evs) == 0 || evs[len(evs)-1].ID != ev.ID {
-		return fmt.Errorf("recompute %s at %s: the stream does not hold the event at revision %d", ev.Stream, ev.ID, ev.Revision)
-	}
-	h := make([]domain.Recorded, 0, len(evs))
-	for _, e := range evs {
-		data, err := personaldata.StripPersonal(e.Data)
-		if err != nil {
-			return fmt.Errorf("recompute %s: event %s: %w", ev.Stream, e.ID, err)
-		}
-		de, err := domain.DecodeEvent(e.Type, data)
-		if err != nil {
-			return fmt.Errorf("recompute %s: event %s: %w", ev.Stream, e.ID, err)
-		}
-		h = append(h, domain.Recorded{ID: e.ID, Stream: e.Stream, Revision: e.Revision, Position: e.Position, Event: de})
-	}
-	r := m.rowOf(id, domain.FoldParticipant(h))
+	r := rowOf(id, domain.FoldParticipant(h))
 	r.LastPosition = ev.Position
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -386,7 +372,7 @@ func (m *Model) recompute(ctx context.Context, id uuid.UUID, ev eventstore.Recor
 
 // rowOf is the row of a participant's folded state: what fold computes
 // event by event, computed from the whole state at once.
-func (m *Model) rowOf(id uuid.UUID, p domain.Participant) *record {
+func rowOf(id uuid.UUID, p domain.Participant) *record {
 	r := &record{ID: id}
 	ep, ok := p.CurrentEpisode()
 	if !ok {
@@ -436,7 +422,7 @@ func (m *Model) rowOf(id uuid.UUID, p domain.Participant) *record {
 	}
 	for _, pl := range p.OpenPlacements() {
 		r.Placements = append(r.Placements, placement{ID: pl.ID, Kind: pl.Kind, EmployerID: pl.EmployerID,
-			Hours: int32(pl.HoursPercentage), Since: dayOf(pl.StartedOn)})
+			Hours: int32(pl.HoursPercentage), Since: dayOf(pl.StartedOn), PlannedEnd: dayOf(pl.PlannedEnd)})
 	}
 	return r
 }

@@ -41,10 +41,12 @@ const (
 	// FlagMeetingOverdue: the next meeting planned at the last meeting is
 	// before today, in an open episode.
 	FlagMeetingOverdue Flag = "meeting_overdue"
-	// FlagPlacementEnding: a placement ends within 14 days. The v1 events
-	// carry no planned end of a placement (an end is recorded when it has
-	// happened, never ahead), so this flag is never raised until a planned
-	// end date is added to PlacementStarted and PlacementChanged.
+	// FlagPlacementEnding: an open placement of an open episode is planned
+	// to end (planned_end of its start or latest change) within the next
+	// 14 days, today and the 14th day included. A planned end already
+	// passed without the end being recorded does not raise it: that
+	// placement is not ending but overdue to be recorded as ended, which
+	// this flag would only hide among those about to end.
 	FlagPlacementEnding Flag = "placement_ending_14d"
 )
 
@@ -71,6 +73,7 @@ const (
 	midwayDays        = 90
 	followUpWindow    = 56
 	followUpQuietDays = 7
+	endingWithinDays  = 14
 )
 
 // flags returns the bit set of a row's flags on today: bit i is flagList()[i].
@@ -112,6 +115,14 @@ func (r *record) flags(today day) uint16 {
 	}
 	if open && r.NextMeeting != 0 && r.NextMeeting < today {
 		set(6)
+	}
+	if open {
+		for _, pl := range r.Placements {
+			if pl.PlannedEnd != 0 && pl.PlannedEnd >= today && pl.PlannedEnd-today <= endingWithinDays {
+				set(7)
+				break
+			}
+		}
 	}
 	return f
 }
