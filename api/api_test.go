@@ -105,6 +105,24 @@ func (f *fixture) do(r *http.Request) *httptest.ResponseRecorder {
 	return w
 }
 
+// failing is the answer to a caseworker's POST /v1/things/p-1 whose
+// handler fails with err.
+func (f *fixture) failing(t *testing.T, err error) *httptest.ResponseRecorder {
+	t.Helper()
+	f.api.Handle(http.MethodPost, "/things/{id}", func(http.ResponseWriter, *http.Request) error { return err })
+	r := httptest.NewRequest(http.MethodPost, "/v1/things/p-1", nil)
+	r.Header.Set("Authorization", "Bearer "+f.token(t, kari))
+	return f.do(r)
+}
+
+// problemType is the type of a problem of code, about:blank for "".
+func problemType(code string) string {
+	if code == "" {
+		return "about:blank"
+	}
+	return api.ProblemTypeBase + code
+}
+
 func decodeProblem(t *testing.T, w *httptest.ResponseRecorder) api.Problem {
 	t.Helper()
 	if ct := w.Header().Get("Content-Type"); ct != api.ContentTypeProblem {
@@ -277,20 +295,12 @@ func TestErrorMapping(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, api.Config{})
-			f.api.Handle(http.MethodPost, "/things/{id}", func(w http.ResponseWriter, r *http.Request) error {
-				return tt.err
-			})
-			r := httptest.NewRequest(http.MethodPost, "/v1/things/p-1", nil)
-			r.Header.Set("Authorization", "Bearer "+f.token(t, kari))
-			w := f.do(r)
+			w := f.failing(t, tt.err)
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d", w.Code, tt.status)
 			}
 			p := decodeProblem(t, w)
-			wantType := "about:blank"
-			if tt.problem != "" {
-				wantType = api.ProblemTypeBase + tt.problem
-			}
+			wantType := problemType(tt.problem)
 			if p.Type != wantType || p.Title == "" || p.Instance != "/v1/things/p-1" {
 				t.Errorf("problem %+v, want type %q, a title and the path as instance", p, wantType)
 			}

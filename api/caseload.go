@@ -91,12 +91,11 @@ func CaseloadNames(svc *casework.Service) NameSource { return serviceNames{svc} 
 type serviceNames struct{ svc *casework.Service }
 
 func (s serviceNames) Name(ctx context.Context, caller identity.Identity, id uuid.UUID) (string, bool, error) {
-	h, _, err := s.svc.Load(ctx, domain.ParticipantStream(id))
+	p, _, err := s.svc.Participant(ctx, domain.ParticipantStream(id))
 	if err != nil {
 		return "", false, err
 	}
-	p := domain.FoldParticipant(h)
-	subj := SubjectOf(p)
+	subj := SubjectOf(*p)
 	if d := Decide(caller, ActReadParticipant, &subj); !d.Permit || !d.Identify || p.Personal == nil {
 		return "", false, nil
 	}

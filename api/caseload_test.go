@@ -12,7 +12,6 @@ import (
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore/bolt"
-	"github.com/caseledger/caseledger/projections"
 	"github.com/caseledger/caseledger/projections/caseload"
 )
 
@@ -23,15 +22,7 @@ func newCaseloadHarness(t *testing.T, waiter api.PositionWaiter) *harness {
 	t.Helper()
 	return newHarnessWith(t, harnessSetup{caseload: func(t *testing.T, store *bolt.Store) (*caseload.Model, api.PositionWaiter, func(context.Context) error) {
 		model := caseload.New(store)
-		runner, err := projections.New(store, projections.Options{}, model)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { runner.Run(ctx); close(done) }()
-		// Registered after the store's cleanup, so it runs before it.
-		t.Cleanup(func() { cancel(); <-done })
+		runner := runProjection(t, store, model)
 		if waiter == nil {
 			waiter = runner
 		}

@@ -353,11 +353,15 @@ func (c *caseworkRoutes) employerExists(ctx context.Context, pointer string, id 
 // as it is now (authorize); a stream without events is answered like a
 // participant of another office, and the denial recorded.
 func (c *caseworkRoutes) authorizeStream(r *http.Request, id uuid.UUID) error {
-	h, _, err := c.svc.Load(r.Context(), domain.ParticipantStream(id))
-	if err != nil && !errors.Is(err, casework.ErrNotFound) {
+	var subject Subject
+	p, _, err := c.svc.Participant(r.Context(), domain.ParticipantStream(id))
+	switch {
+	case err == nil:
+		subject = SubjectOf(*p)
+	case !errors.Is(err, casework.ErrNotFound):
 		return err
 	}
-	_, err = c.authorize(r, id, SubjectOf(domain.FoldParticipant(h)))
+	_, err = c.authorize(r, id, subject)
 	return err
 }
 

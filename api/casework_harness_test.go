@@ -173,7 +173,14 @@ func newHarnessWith(t *testing.T, setup harnessSetup) *harness {
 func runOverview(t *testing.T, store *bolt.Store) (*overview.Model, api.PositionWaiter) {
 	t.Helper()
 	model := overview.New(store)
-	runner, err := projections.New(store, projections.Options{}, model)
+	return model, runProjection(t, store, model)
+}
+
+// runProjection keeps p up to date with store by a runner of its own, as
+// the server does, until the test ends.
+func runProjection(t *testing.T, store *bolt.Store, p projections.Projection) *projections.Runner {
+	t.Helper()
+	runner, err := projections.New(store, projections.Options{}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +189,7 @@ func runOverview(t *testing.T, store *bolt.Store) (*overview.Model, api.Position
 	go func() { runner.Run(ctx); close(done) }()
 	// Registered after the store's cleanup, so it runs before it.
 	t.Cleanup(func() { cancel(); <-done })
-	return model, runner
+	return runner
 }
 
 // response is what the server answered.

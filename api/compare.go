@@ -53,7 +53,7 @@ func (c *comparisonRoutes) compare(w http.ResponseWriter, r *http.Request) error
 	}
 	cmp, err := stats.Compare(r.Context(), c.store, req)
 	if err != nil {
-		return err
+		return statsParamError(err)
 	}
 	body, ctype, err := stats.EncodeComparison(cmp, q.Get(stats.ParamFormat))
 	if err != nil {

@@ -54,7 +54,7 @@ func (x *exportRoutes) episodes(w http.ResponseWriter, r *http.Request) error {
 	}
 	export, err := stats.ExportEpisodes(r.Context(), x.store, x.pseudonyms, req)
 	if err != nil {
-		return err
+		return statsParamError(err)
 	}
 	body, err := export.CSV()
 	if err != nil {

@@ -60,7 +60,7 @@ func TestExportOverHTTP(t *testing.T) {
 	give("caseworker-bergen", bergen, "evaluation")
 
 	before := h.head(t)
-	r := h.get(t, "evaluator", exportPath+"?office=oslo&as_of=2026-05-01&k=1")
+	r := h.get(t, "evaluator", exportPath+"?office=oslo&as_of=2026-05-01&k=5")
 	rows := exportRows(t, r)
 	if len(rows) != 1 || rows[0][6] != "2026-03-02" || len(rows[0][0]) != 64 {
 		t.Fatalf("want the one consented episode of oslo:\n%s", r.body)
@@ -73,7 +73,7 @@ func TestExportOverHTTP(t *testing.T) {
 	rec := h.lastAccess(t, before)
 	one := 1
 	want := domain.AccessRecorded{View: domain.ViewExport, Purpose: "evaluation", Decision: domain.AccessPermitted,
-		Via: "GET " + exportPath, KnownAt: strconv.FormatUint(before, 10), Cohort: "as_of=2026-05-01&k=1&office=oslo", Rows: &one}
+		Via: "GET " + exportPath, KnownAt: strconv.FormatUint(before, 10), Cohort: "as_of=2026-05-01&k=5&office=oslo", Rows: &one}
 	got := rec.access
 	if got.Rows == nil || *got.Rows != 1 {
 		t.Fatalf("access record %+v: want 1 row", got)
@@ -100,7 +100,7 @@ func TestExportOverHTTP(t *testing.T) {
 	if r := h.del(t, "admin", participantPath(consented, "/personal-data"), erasureBody()); r.status != http.StatusOK {
 		t.Fatalf("erasure: %s", r)
 	}
-	r = h.get(t, "evaluator", exportPath+"?office=oslo&as_of=2026-05-01&k=1")
+	r = h.get(t, "evaluator", exportPath+"?office=oslo&as_of=2026-05-01&k=5")
 	after := exportRows(t, r)
 	if len(after) != 1 || after[0][0] != "" || bytes.Contains(r.body, []byte(rows[0][0])) ||
 		strings.Join(after[0][1:], ",") != strings.Join(rows[0][1:], ",") {
@@ -121,6 +121,8 @@ func TestExportRefused(t *testing.T) {
 		{"evaluator", "?gender=female", http.StatusBadRequest, "gender"},
 		{"evaluator", "?format=csv", http.StatusBadRequest, "format"},
 		{"evaluator", "?k=0", http.StatusBadRequest, "k"},
+		{"evaluator", "?k=1", http.StatusBadRequest, "k"},
+		{"evaluator", "?known_at=99999999999", http.StatusBadRequest, "known_at"},
 		{"evaluator", "?as_of=2026-13-01", http.StatusBadRequest, "as_of"},
 		{"evaluator", "?enrolled_from=2026-02-01&enrolled_to=2026-01-01", http.StatusBadRequest, "enrolled_to"},
 		{"evaluator", "?known_at=0", http.StatusBadRequest, "known_at"},
@@ -145,13 +147,13 @@ func TestExportNotSentUnrecorded(t *testing.T) {
 	id := h.enrol(t, "caseworker", enrolBody("oslo", nationalID(t, "1990-04-12", 100), "2026-03-02"))
 	h.ok(t, http.StatusOK, "caseworker", participantPath(id, "/consents/give"), object{"scope": "evaluation", "date": "2026-03-03"})
 	h.failer.fail.Store(true)
-	r := h.get(t, "evaluator", exportPath+"?as_of=2026-05-01&k=1")
+	r := h.get(t, "evaluator", exportPath+"?as_of=2026-05-01&k=5")
 	r.problem(t, http.StatusServiceUnavailable)
 	if bytes.Contains(r.body, []byte("pseudonym")) || bytes.Contains(r.body, []byte("2026-03-02")) {
 		t.Errorf("an unrecorded export sent rows: %s", r.body)
 	}
 	h.failer.fail.Store(false)
-	if rows := exportRows(t, h.get(t, "evaluator", exportPath+"?as_of=2026-05-01&k=1")); len(rows) != 1 {
+	if rows := exportRows(t, h.get(t, "evaluator", exportPath+"?as_of=2026-05-01&k=5")); len(rows) != 1 {
 		t.Errorf("once the log takes records again: %d rows", len(rows))
 	}
 }

@@ -44,20 +44,12 @@ func TestStorageFaultsAnswer503(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, api.Config{})
-			f.api.Handle(http.MethodPost, "/things", func(http.ResponseWriter, *http.Request) error { return tt.err })
-			r := httptest.NewRequest(http.MethodPost, "/v1/things", nil)
-			r.Header.Set("Authorization", "Bearer "+f.token(t, kari))
-			w := f.do(r)
+			w := newFixture(t, api.Config{}).failing(t, tt.err)
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d", w.Code, tt.status)
 			}
 			p := decodeProblem(t, w)
-			wantType := "about:blank"
-			if tt.problem != "" {
-				wantType = api.ProblemTypeBase + tt.problem
-			}
-			if p.Type != wantType {
+			if wantType := problemType(tt.problem); p.Type != wantType {
 				t.Errorf("type %q, want %q", p.Type, wantType)
 			}
 			if got, want := w.Header().Get("Retry-After") != "", tt.status == 503; got != want {

@@ -77,7 +77,7 @@ func (s *statsRoutes) outcomes(w http.ResponseWriter, r *http.Request) error {
 	}
 	report, err := s.reports.Compute(r.Context(), req)
 	if err != nil {
-		return err
+		return statsParamError(err)
 	}
 	format := q.Get(stats.ParamFormat)
 	if format == "" {

@@ -24,6 +24,12 @@ func TestStatsOutcomesScopeAndParams(t *testing.T) {
 		{"evaluator", "?format=csv", http.StatusOK, "figure,value"},
 		{"evaluator", "?as_of=yesterday", http.StatusBadRequest, "as_of"},
 		{"evaluator", "?k=0", http.StatusBadRequest, `"k"`},
+		// Below the default k, small cells would be shown to whoever asks.
+		{"evaluator", "?k=1", http.StatusBadRequest, `"k"`},
+		{"evaluator", "?k=4", http.StatusBadRequest, `"k"`},
+		{"evaluator", "?k=6", http.StatusOK, `"k":6`},
+		// A point the log has not reached would make the report change.
+		{"evaluator", "?known_at=99999999999", http.StatusBadRequest, "known_at"},
 		{"evaluator", "?gender=x", http.StatusBadRequest, "gender"},
 		{"evaluator", "?known_at=-1", http.StatusBadRequest, "known_at"},
 		{"evaluator", "?enrolled_from=2026-02-01&enrolled_to=2026-01-01", http.StatusBadRequest, "enrolled_to"},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,6 +88,25 @@ func start(ctx context.Context, log *audit.Log, a audit.Access) call {
 	return c
 }
 
+// held starts u-first's look and returns once its append waits at the
+// gate, so that the looks started after it queue behind it.
+func held(t *testing.T, ctx context.Context, g *gate, log *audit.Log) call {
+	t.Helper()
+	first := start(ctx, log, access("u-first", uuid.New(), domain.ViewParticipant))
+	g.waiting(t)
+	return first
+}
+
+// stored fails the test for every call whose record was not stored.
+func stored(t *testing.T, calls ...call) {
+	t.Helper()
+	for _, c := range calls {
+		if err := <-c.err; err != nil {
+			t.Errorf("%s: %v", c.a.Reader.UserID, err)
+		}
+	}
+}
+
 // queue starts the accesses one after another, each once the one before
 // it waits in the queue behind the append under way.
 func queue(t *testing.T, ctx context.Context, log *audit.Log, accesses ...audit.Access) []call {
@@ -130,6 +150,17 @@ func (f *fixture) records(t *testing.T, first, last time.Time) []audit.Record {
 	return page.Records
 }
 
+// readers is the reader of every access record of the day of at, in log
+// order.
+func (f *fixture) readers(t *testing.T, at time.Time) []string {
+	t.Helper()
+	var users []string
+	for _, r := range f.records(t, at, at) {
+		users = append(users, r.UserID)
+	}
+	return users
+}
+
 // TestGroupCommit: looks that arrive while an append is under way go
 // together in the next append, in the order they came, each recorded as
 // its own reader's in its own request; every caller returns only once its
@@ -140,8 +171,7 @@ func TestGroupCommit(t *testing.T) {
 	f := newFixture(t, at)
 	g, log := gated(t, f)
 
-	first := start(ctx, log, access("u-first", uuid.New(), domain.ViewParticipant))
-	g.waiting(t)
+	first := held(t, ctx, g, log)
 	later := looks(5, "u-later")
 	calls := queue(t, ctx, log, later...)
 	for _, c := range append([]call{first}, calls...) {
@@ -157,11 +187,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.open <- nil // the batch
-	for _, c := range calls {
-		if err := <-c.err; err != nil {
-			t.Errorf("%s: %v", c.a.Reader.UserID, err)
-		}
-	}
+	stored(t, calls...)
 	if got := g.appends(); !slices.Equal(got, []int{1, len(later)}) {
 		t.Errorf("appends of %v events, want [1 %d]", got, len(later))
 	}
@@ -188,8 +214,7 @@ func TestGroupCommitBound(t *testing.T) {
 	f := newFixture(t, at)
 	g, log := gated(t, f)
 
-	first := start(ctx, log, access("u-first", uuid.New(), domain.ViewParticipant))
-	g.waiting(t)
+	first := held(t, ctx, g, log)
 	page := func(user string, n int) call {
 		recs := make([]domain.AccessRecorded, n)
 		for i := range recs {
@@ -208,11 +233,7 @@ func TestGroupCommitBound(t *testing.T) {
 	for range 5 {
 		g.open <- nil
 	}
-	for _, c := range append([]call{first}, calls...) {
-		if err := <-c.err; err != nil {
-			t.Errorf("%s: %v", c.a.Reader.UserID, err)
-		}
-	}
+	stored(t, append([]call{first}, calls...)...)
 	if got, want := g.appends(), []int{1, 300, 310, audit.MaxBatch + 1, 3}; !slices.Equal(got, want) {
 		t.Errorf("appends of %v events, want %v", got, want)
 	}
@@ -229,8 +250,7 @@ func TestGroupCommitFailure(t *testing.T) {
 	f := newFixture(t, at)
 	g, log := gated(t, f)
 
-	first := start(ctx, log, access("u-first", uuid.New(), domain.ViewParticipant))
-	g.waiting(t)
+	first := held(t, ctx, g, log)
 	failed := queue(t, ctx, log, looks(4, "u-failed")...)
 	g.open <- nil
 	if err := <-first.err; err != nil {
@@ -247,11 +267,7 @@ func TestGroupCommitFailure(t *testing.T) {
 	if err := <-after.err; err != nil {
 		t.Fatal(err)
 	}
-	var users []string
-	for _, r := range f.records(t, at, at) {
-		users = append(users, r.UserID)
-	}
-	if !slices.Equal(users, []string{"u-first", "u-after"}) {
+	if users := f.readers(t, at); !slices.Equal(users, []string{"u-first", "u-after"}) {
 		t.Errorf("records of %v, want u-first and u-after", users)
 	}
 }
@@ -265,8 +281,7 @@ func TestGroupCommitCancellation(t *testing.T) {
 	g, log := gated(t, f)
 	ctx := context.Background()
 
-	first := start(ctx, log, access("u-first", uuid.New(), domain.ViewParticipant))
-	g.waiting(t)
+	first := held(t, ctx, g, log)
 	stay := queue(t, ctx, log, access("u-stay", uuid.New(), domain.ViewParticipant))
 	leaving, leave := context.WithCancel(ctx)
 	gone := queue(t, leaving, log, access("u-gone", uuid.New(), domain.ViewParticipant))
@@ -276,11 +291,7 @@ func TestGroupCommitCancellation(t *testing.T) {
 	}
 	g.open <- nil
 	g.open <- nil
-	for _, c := range append([]call{first}, stay...) {
-		if err := <-c.err; err != nil {
-			t.Errorf("%s: %v", c.a.Reader.UserID, err)
-		}
-	}
+	stored(t, append([]call{first}, stay...)...)
 
 	// An append whose only caller has gone is abandoned at the gate.
 	alone, give := context.WithCancel(ctx)
@@ -296,11 +307,7 @@ func TestGroupCommitCancellation(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var users []string
-	for _, r := range f.records(t, at, at) {
-		users = append(users, r.UserID)
-	}
-	if !slices.Equal(users, []string{"u-first", "u-stay", "u-last"}) {
+	if users := f.readers(t, at); !slices.Equal(users, []string{"u-first", "u-stay", "u-last"}) {
 		t.Errorf("records of %v, want u-first, u-stay and u-last", users)
 	}
 }
@@ -316,8 +323,7 @@ func TestGroupCommitAcrossMidnight(t *testing.T) {
 	f := newFixture(t, before)
 	g, log := gated(t, f)
 
-	first := start(ctx, log, access("u-first", uuid.New(), domain.ViewParticipant))
-	g.waiting(t)
+	first := held(t, ctx, g, log)
 	queued := queue(t, ctx, log, looks(3, "u-queued")...)
 	// The first append chose its day's stream before it came to the gate;
 	// the next chooses when it is taken, after midnight.
@@ -348,5 +354,43 @@ func TestGroupCommitAcrossMidnight(t *testing.T) {
 		if seen[c.a.CorrelationID] != 1 {
 			t.Errorf("%s recorded %d times", c.a.Reader.UserID, seen[c.a.CorrelationID])
 		}
+	}
+}
+
+// panicking is a store whose next append panics.
+type panicking struct {
+	eventstore.Store
+	armed atomic.Bool
+}
+
+func (p *panicking) Append(ctx context.Context, stream string, expected eventstore.Expected, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if p.armed.CompareAndSwap(true, false) {
+		panic("a bug in the store")
+	}
+	return p.Store.Append(ctx, stream, expected, events...)
+}
+
+// TestGroupCommitPanic: a panic while appending a batch fails that batch's
+// callers, not recorded, and leaves the log writing the next ones; the
+// process goes on.
+func TestGroupCommitPanic(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 5, 15, 10, 0, 0, 0, time.UTC)
+	f := newFixture(t, at)
+	store := &panicking{Store: f.store}
+	store.armed.Store(true)
+	svc, err := casework.New(store, casework.Options{Now: f.clock, Keys: keystoretest.Keyring(t, f.dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := audit.New(svc)
+	if err := log.Record(ctx, access("u-panic", uuid.New(), domain.ViewParticipant)); !errors.Is(err, audit.ErrNotRecorded) {
+		t.Fatalf("a look whose append panicked: %v, want ErrNotRecorded", err)
+	}
+	if err := log.Record(ctx, access("u-after", uuid.New(), domain.ViewParticipant)); err != nil {
+		t.Fatalf("the next look: %v", err)
+	}
+	if users := f.readers(t, at); !slices.Equal(users, []string{"u-after"}) {
+		t.Errorf("records of %v, want u-after only", users)
 	}
 }

@@ -147,11 +147,23 @@ func (l *Log) write() {
 		if batch == nil {
 			return
 		}
-		err := l.append(batch)
+		err := l.appendRecovering(batch)
 		for _, p := range batch {
 			p.done <- err
 		}
 	}
+}
+
+// appendRecovering is append, with a panic turned into the batch's error:
+// this goroutine serves every caller, and a bug met by one batch must not
+// take the process down or leave the queue without a writer.
+func (l *Log) appendRecovering(batch []*pending) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("append access records: %w: panic: %v", ErrNotRecorded, v)
+		}
+	}()
+	return l.append(batch)
 }
 
 // take removes the next batch from the queue: its first look, and those

@@ -162,6 +162,28 @@ func (s *Service) Load(ctx context.Context, stream string) ([]domain.Recorded, u
 	return h.events, h.revision(), nil
 }
 
+// Participant returns the participant a stream's history folds to
+// (domain.FoldParticipant) and the history's revision; a stream without
+// events is ErrNotFound. The fold is done once for each version of the
+// history and shared by every caller, who must not change it: reads that
+// look at many participants (a caseload page's names) then cost a lookup
+// rather than a fold each.
+func (s *Service) Participant(ctx context.Context, stream string) (*domain.Participant, uint64, error) {
+	h, err := s.load(ctx, stream)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(h.events) == 0 {
+		return nil, 0, fmt.Errorf("load %s: %w", stream, ErrNotFound)
+	}
+	f := h.folded
+	if f == nil {
+		f = &foldedParticipant{}
+	}
+	f.once.Do(func() { f.p = domain.FoldParticipant(h.events) })
+	return &f.p, h.revision(), nil
+}
+
 // Execute decides and appends the events of one command to stream.
 //
 // When the events include PersonalDataErased, Execute destroys the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -324,6 +325,47 @@ func TestLoadSeesWhatAnotherProcessWrote(t *testing.T) {
 	}
 	if rev != 1 || len(domain.FoldParticipant(h).Meetings) != 1 {
 		t.Fatalf("a sees revision %d with %d meetings, want b's meeting", rev, len(domain.FoldParticipant(h).Meetings))
+	}
+}
+
+// Participant is the fold of the stream as it is now, also after another
+// process wrote to it, folded once per version and shared between callers.
+func TestParticipantIsTheFoldOfTheStreamNow(t *testing.T) {
+	ctx := context.Background()
+	store, a, stream := givenEnrolled(t)
+	b := newService(t, store, casework.Options{})
+	first, rev, err := a.Participant(ctx, stream)
+	if err != nil || rev != 0 {
+		t.Fatalf("participant: revision %d, %v", rev, err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if again, _, err := a.Participant(ctx, stream); err != nil || again != first {
+				t.Errorf("the same version folded again (%v)", err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := b.Execute(ctx, stream, request(""), meeting(date(t, "2026-03-09"))); err != nil {
+		t.Fatal(err)
+	}
+	now, rev, err := a.Participant(ctx, stream)
+	if err != nil || rev != 1 {
+		t.Fatalf("after another process wrote: revision %d, %v", rev, err)
+	}
+	h, _, err := a.Load(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := domain.FoldParticipant(h); !reflect.DeepEqual(*now, want) || len(now.Meetings) != 1 {
+		t.Errorf("participant is not the fold of the stream:\n got %+v\nwant %+v", *now, want)
+	}
+	if len(first.Meetings) != 0 {
+		t.Error("the earlier version changed")
+	}
+	if _, _, err := a.Participant(ctx, domain.ParticipantStream(uuid.New())); !errors.Is(err, casework.ErrNotFound) {
+		t.Errorf("a stream without events: %v, want ErrNotFound", err)
 	}
 }
 

@@ -25,6 +25,16 @@ type history struct {
 	// erased: the stream holds PersonalDataErased, so its personal
 	// members are not opened (their key is destroyed) and decode as absent.
 	erased bool
+	// folded is the participant these events fold to, once asked for;
+	// shared by the copies of this version of the history.
+	folded *foldedParticipant
+}
+
+// foldedParticipant is a history's participant, folded once, when first
+// asked for.
+type foldedParticipant struct {
+	once sync.Once
+	p    domain.Participant
 }
 
 func emptyHistory(stream string) history {
@@ -114,7 +124,7 @@ func (s *Service) read(ctx context.Context, stream string, from uint64) ([]event
 // the chain, opened (or, after erasure, stripped of their personal
 // members) and decoded.
 func (s *Service) extend(ctx context.Context, h history, newer []eventstore.RecordedEvent) (history, error) {
-	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer)}
+	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer), folded: &foldedParticipant{}}
 	out.events = slices.Grow(slices.Clip(h.events), len(newer))
 	next := h.next()
 	for _, ev := range newer {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/google/uuid"
@@ -279,4 +280,19 @@ func TestVoidEntry(t *testing.T) {
 			return VoidEntry(h, VoidEntryCommand{Reason: VoidDuplicate}, today)
 		}, kind: "invalid", pointer: "/entry_id", code: CodeRequired},
 	})
+}
+
+// A history without corrections or voids is folded as it stands; the
+// result is what the fold through the bookkeeping of corrections gives,
+// at every length of the history.
+func TestFoldWithoutAmendmentsIsTheResolvedFold(t *testing.T) {
+	goal, employer, placement := testID(0xa0, 1), testID(0xb0, 1), testID(0xc0, 1)
+	h := given(enrolled(t), consent(ConsentProcessing, "2026-01-06"), goalSet(goal, uuid.Nil, AreaWork, "2026-01-07"),
+		meeting("2026-01-08"), scored(TimepointBaseline, "2026-01-09", 4), started(placement, PlacementOrdinaryJob, employer, "2026-02-02"),
+		meeting("2026-02-09"), exited("2026-03-02"))
+	for n := range len(h) + 1 {
+		if got, want := FoldParticipant(h[:n]), foldResolved(effective(h[:n])); !reflect.DeepEqual(got, want) {
+			t.Fatalf("first %d events:\n got %+v\nwant %+v", n, got, want)
+		}
+	}
 }

@@ -141,6 +141,61 @@ func (d Date) DaysSince(earlier Date) int {
 	return int(d.midnightUTC().Sub(earlier.midnightUTC()).Hours() / 24)
 }
 
+// UnixDay is the number of days from 1970-01-01 to d, negative before it,
+// in integer arithmetic: read models keep dates as day numbers, and
+// package time would be most of what building them costs. The zero Date
+// counts as 30 November of year -1, as in DaysSince. It is the
+// days_from_civil algorithm of Howard Hinnant's "chrono-Compatible
+// Low-Level Date Algorithms": eras of 400 years of 146,097 days, with
+// years counted from March so that the leap day comes last.
+func (d Date) UnixDay() int {
+	y, m := d.year, int(d.month)
+	if m <= 2 {
+		y--
+	}
+	era := floorDiv(y, 400)
+	yoe := y - era*400                      // [0, 399]
+	doy := (153*((m+9)%12)+2)/5 + d.day - 1 // [0, 365], from 1 March
+	doe := yoe*365 + yoe/4 - yoe/100 + doy  // [0, 146096]
+	return era*146097 + doe - 719468        // 719,468 days from 0000-03-01 to 1970-01-01
+}
+
+// DateOfUnixDay is the inverse of UnixDay (the civil_from_days algorithm
+// of the same paper), or an error when day n falls outside the years 0001
+// to 9999.
+func DateOfUnixDay(n int) (Date, error) {
+	z := n + 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
+	mp := (5*doy + 2) / 153                                // [0, 11], from March
+	day := doy - (153*mp+2)/5 + 1
+	month := mp + 3
+	if month > 12 {
+		month -= 12
+	}
+	year := yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	// The arithmetic only makes days that exist; the year alone can be out
+	// of range.
+	if year < 1 || year > 9999 {
+		return Date{}, fmt.Errorf("day %d is in year %d, outside 0001 to 9999", n, year)
+	}
+	return Date{year, time.Month(month), day}, nil
+}
+
+// floorDiv is a/b rounded down.
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
 // In is the first instant of d in loc.
 func (d Date) In(loc *time.Location) time.Time {
 	return time.Date(d.year, d.month, d.day, 0, 0, 0, 0, loc)

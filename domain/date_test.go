@@ -158,3 +158,44 @@ func FuzzParseDate(f *testing.F) {
 		}
 	})
 }
+
+func TestUnixDay(t *testing.T) {
+	for _, tc := range []struct {
+		date string
+		n    int
+	}{
+		{"1970-01-01", 0}, {"1969-12-31", -1}, {"2000-02-29", 11016}, {"2000-03-01", 11017},
+		{"2026-05-15", 20588}, {"1900-03-01", -25508}, {"0001-01-01", -719162}, {"9999-12-31", 2932896},
+	} {
+		d, err := ParseDate(tc.date)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.UnixDay(); got != tc.n {
+			t.Errorf("%s.UnixDay() = %d, want %d", tc.date, got, tc.n)
+		}
+	}
+	// The zero Date is the day DaysSince counts it as.
+	if got, want := (Date{}).UnixDay(), int((Date{}).midnightUTC().Unix()/86400); got != want {
+		t.Errorf("Date{}.UnixDay() = %d, want %d", got, want)
+	}
+	// Every day of four centuries, against the standard library.
+	start := time.Date(1899, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 146097 + 800 {
+		tm := start.AddDate(0, 0, i)
+		want := int(tm.Unix() / 86400)
+		date := DateIn(tm, time.UTC)
+		if got := date.UnixDay(); got != want {
+			t.Fatalf("%s.UnixDay() = %d, want %d", date, got, want)
+		}
+		back, err := DateOfUnixDay(want)
+		if err != nil || back != date {
+			t.Fatalf("DateOfUnixDay(%d) = %s, %v; want %s", want, back, err, date)
+		}
+	}
+	for _, n := range []int{-719162 - 1, 2932896 + 1, -1 << 40, 1 << 40} {
+		if d, err := DateOfUnixDay(n); err == nil {
+			t.Errorf("DateOfUnixDay(%d) = %s, want an error", n, d)
+		}
+	}
+}

@@ -113,6 +113,16 @@ func (l *log) append(t *testing.T, stream, typ string, n int) uint64 {
 }
 
 // run runs r until the test ends or the returned stop is called.
+// runner is a runner of ps over the log's store.
+func (l *log) runner(t *testing.T, opts projections.Options, ps ...projections.Projection) *projections.Runner {
+	t.Helper()
+	r, err := projections.New(l.store, opts, ps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func run(t *testing.T, r *projections.Runner) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -138,10 +148,7 @@ func TestRunnerCatchesUpThenFollows(t *testing.T) {
 	l.append(t, "other-x", "Happened", 3) // not the recorder's
 	before := l.append(t, "rec-b", "Happened", 4)
 	rec := newRecorder("rec")
-	r, err := projections.New(l.store, projections.Options{}, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := l.runner(t, projections.Options{}, rec)
 	run(t, r)
 	waitFor(t, r, before)
 	if ids, _ := rec.state(); !slices.Equal(ids, l.ids) {
@@ -170,20 +177,14 @@ func TestRunnerRestartReplaysOnlyLaterEvents(t *testing.T) {
 	dir := t.TempDir()
 	first := l.append(t, "rec-a", "Happened", 6)
 	rec := newRecorder("rec")
-	r, err := projections.New(l.store, projections.Options{Dir: dir}, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := l.runner(t, projections.Options{Dir: dir}, rec)
 	stop := run(t, r)
 	waitFor(t, r, first)
 	stop() // writes the checkpoint with the snapshot
 
 	later := l.append(t, "rec-b", "Happened", 3)
 	again := newRecorder("rec")
-	r2, err := projections.New(l.store, projections.Options{Dir: dir}, again)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r2 := l.runner(t, projections.Options{Dir: dir}, again)
 	run(t, r2)
 	waitFor(t, r2, later)
 	ids, applied := again.state()
@@ -200,10 +201,7 @@ func TestRunnerRestartReplaysOnlyLaterEvents(t *testing.T) {
 	t.Run("a snapshot of another schema version is rebuilt from the start", func(t *testing.T) {
 		newer := newRecorder("rec")
 		newer.version = 2
-		r3, err := projections.New(l.store, projections.Options{Dir: dir}, newer)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r3 := l.runner(t, projections.Options{Dir: dir}, newer)
 		run(t, r3)
 		waitFor(t, r3, later)
 		if ids, applied := newer.state(); !slices.Equal(ids, l.ids) || applied != len(l.ids) {
@@ -220,10 +218,7 @@ func TestRunnerPoisonStopsOnlyItsProjection(t *testing.T) {
 	l.append(t, "rec-a", "Happened", 2)
 	poisoned, healthy := newRecorder("poisoned"), newRecorder("healthy")
 	healthy.poison = "" // applies anything
-	r, err := projections.New(l.store, projections.Options{}, poisoned, healthy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := l.runner(t, projections.Options{}, poisoned, healthy)
 	run(t, r)
 	waitFor(t, r, l.append(t, "rec-a", "Happened", 1))
 	if err := r.Ready(context.Background()); err != nil {
@@ -269,10 +264,7 @@ func TestRunnerWaitFor(t *testing.T) {
 	l := newLog(t)
 	mine := l.append(t, "rec-a", "Happened", 2)
 	rec := newRecorder("rec")
-	r, err := projections.New(l.store, projections.Options{}, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := l.runner(t, projections.Options{}, rec)
 	run(t, r)
 	waitFor(t, r, mine)
 
@@ -317,10 +309,7 @@ func TestRunnerRebuild(t *testing.T) {
 	l.append(t, "rec-a", "Happened", 4)
 	head := l.append(t, "other-x", "Happened", 2)
 	rec := newRecorder("rec")
-	r, err := projections.New(l.store, projections.Options{Dir: dir}, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := l.runner(t, projections.Options{Dir: dir}, rec)
 	rec.ids = []uuid.UUID{uuid.New()} // state a rebuild must throw away
 	var last [3]uint64
 	if err := r.Rebuild(context.Background(), func(applied, position, head uint64) { last = [3]uint64{applied, position, head} }); err != nil {
@@ -334,10 +323,7 @@ func TestRunnerRebuild(t *testing.T) {
 	}
 	// The rebuild wrote a snapshot: a runner started on it applies nothing.
 	again := newRecorder("rec")
-	r2, err := projections.New(l.store, projections.Options{Dir: dir}, again)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r2 := l.runner(t, projections.Options{Dir: dir}, again)
 	run(t, r2)
 	waitFor(t, r2, head)
 	if ids, applied := again.state(); !slices.Equal(ids, l.ids) || applied != 0 {

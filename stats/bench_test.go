@@ -7,12 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +20,7 @@ import (
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/eventstore/bolt"
+	"github.com/caseledger/caseledger/eventstore/storetest"
 	"github.com/caseledger/caseledger/projections"
 	"github.com/caseledger/caseledger/stats"
 )
@@ -304,28 +302,7 @@ func populate(b *testing.B, dir string, ts templates, n int) *bolt.Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	errs := make(chan error, 64)
-	for range 64 {
-		wg.Go(func() {
-			for i := range next {
-				if _, err := store.Append(context.Background(), benchStream(i), eventstore.NoStream, ts.of(i)...); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
+	storetest.Populate(b, store, n, benchStream, ts.of)
 	return store
 }
 
@@ -335,13 +312,7 @@ func populate(b *testing.B, dir string, ts templates, n int) *bolt.Store {
 // both rates and their ratio; for reference, also the rate of the
 // reference fold (FromLog over ReadLog) at the same known_at.
 func BenchmarkRecomputeAtKnownAt(b *testing.B) {
-	n := 20_000
-	if v := os.Getenv("CASELEDGER_BENCH_PARTICIPANTS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			b.Fatalf("CASELEDGER_BENCH_PARTICIPANTS=%q", v)
-		}
-	}
+	n := storetest.BenchParticipants(b, 20_000)
 	ctx := context.Background()
 	dir := b.TempDir()
 	store := populate(b, dir, newTemplates(b), n)

@@ -114,14 +114,14 @@ func weeksWithMeeting(eps []Episode, asOf domain.Date) (met, counted int) {
 
 // Compare reads the log up to req.KnownAt once and compares the cohorts.
 func Compare(ctx context.Context, store LogReader, req ComparisonRequest) (Comparison, error) {
-	if req.AsOf.IsZero() {
-		return Comparison{}, fmt.Errorf("%w: as_of is required", ErrInvalidRequest)
+	// A side's request carries the as_of and k that both sides share.
+	shared, err := req.side(Cohort{}).checked()
+	if err != nil {
+		return Comparison{}, err
 	}
-	if req.K == 0 {
-		req.K = DefaultK
-	}
-	if req.K < 1 {
-		return Comparison{}, fmt.Errorf("%w: k must be at least 1", ErrInvalidRequest)
+	req.K = shared.K
+	if err := knownAtInLog(ctx, store, req.KnownAt); err != nil {
+		return Comparison{}, err
 	}
 	log, err := ReadLog(ctx, store, req.KnownAt)
 	if err != nil {
@@ -233,6 +233,11 @@ func ComparisonParams() []string {
 // cohort as a report's (ParseRequest) under its prefix. Errors are
 // *ParamError naming the parameter as given ("a.office").
 func ParseComparison(get func(string) string, today domain.Date) (ComparisonRequest, error) {
+	// Checked first: a report's formats (html among them) are not all a
+	// comparison's.
+	if v := get(ParamFormat); v != "" && v != "json" && v != "csv" {
+		return ComparisonRequest{}, &ParamError{ParamFormat, "enum", "json or csv"}
+	}
 	var out ComparisonRequest
 	for _, side := range []string{SideA, SideB} {
 		req, err := ParseRequest(func(p string) string {
@@ -254,9 +259,6 @@ func ParseComparison(get func(string) string, today domain.Date) (ComparisonRequ
 		} else {
 			out.B = req.Cohort
 		}
-	}
-	if v := get(ParamFormat); v != "" && v != "json" && v != "csv" {
-		return ComparisonRequest{}, &ParamError{ParamFormat, "enum", "json or csv"}
 	}
 	return out, nil
 }

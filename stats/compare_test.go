@@ -21,7 +21,7 @@ func TestParseComparison(t *testing.T) {
 		query map[string]string
 		param string // "" when valid
 	}{
-		{map[string]string{"a.office": "oslo", "b.office": "bergen", "as_of": "2026-01-01", "k": "3", "format": "csv"}, ""},
+		{map[string]string{"a.office": "oslo", "b.office": "bergen", "as_of": "2026-01-01", "k": "7", "format": "csv"}, ""},
 		{map[string]string{"a.enrolled_from": "2025-01-01", "a.enrolled_to": "2025-12-31", "b.enrolled_from": "2026-01-01"}, ""},
 		{map[string]string{"a.office": " oslo"}, "a.office"},
 		{map[string]string{"b.gender": "x"}, "b.gender"},
@@ -31,6 +31,7 @@ func TestParseComparison(t *testing.T) {
 		{map[string]string{"k": "0"}, "k"},
 		{map[string]string{"known_at": "-1"}, "known_at"},
 		{map[string]string{"format": "html"}, "format"},
+		{map[string]string{"format": "xml"}, "format"},
 	} {
 		req, err := stats.ParseComparison(func(p string) string { return c.query[p] }, today)
 		var perr *stats.ParamError
@@ -39,6 +40,8 @@ func TestParseComparison(t *testing.T) {
 			t.Errorf("%v: %v", c.query, err)
 		case c.param != "" && (!errors.As(err, &perr) || perr.Param != c.param):
 			t.Errorf("%v: %v, want an error naming %s", c.query, err, c.param)
+		case c.param == stats.ParamFormat && perr.Detail != "json or csv":
+			t.Errorf("%v: %q, want the comparison's formats", c.query, perr.Detail)
 		case c.param == "" && (req.AsOf.IsZero() || req.K == 0):
 			t.Errorf("%v: as_of and k not defaulted: %+v", c.query, req)
 		}

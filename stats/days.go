@@ -17,8 +17,8 @@ import (
 // so that the read model keeps days among the other words of a record.
 type day = int32
 
-// zeroDateCivil is civil(-1, time.November, 30): the day the zero
-// domain.Date stands for, counted from 1970-01-01.
+// zeroDateCivil is the zero domain.Date's UnixDay (30 November of year
+// -1).
 const zeroDateCivil = -719560
 
 // dayOf is d as a day number.
@@ -26,53 +26,15 @@ func dayOf(d domain.Date) day {
 	if d.IsZero() {
 		return 0
 	}
-	return day(civil(d.Year(), d.Month(), d.Day()) - zeroDateCivil)
+	return day(d.UnixDay() - zeroDateCivil)
 }
 
-// civil counts days from 1970-01-01 to y-m-d in the proleptic Gregorian
-// calendar, in integer arithmetic (the days_from_civil algorithm of
-// Howard Hinnant's "chrono-Compatible Low-Level Date Algorithms").
-func civil(y int, m time.Month, d int) int {
-	if m <= time.February {
-		y--
-	}
-	era := y
-	if era < 0 {
-		era -= 399
-	}
-	era /= 400
-	yoe := y - era*400                       // [0, 399]
-	doy := (153*((int(m)+9)%12)+2)/5 + d - 1 // [0, 365], from 1 March
-	doe := yoe*365 + yoe/4 - yoe/100 + doy   // [0, 146096]
-	return era*146097 + doe - 719468
-}
-
-// dateOf is the domain.Date of day d (the civil_from_days algorithm of
-// the same paper).
+// dateOf is the domain.Date of day d.
 func dateOf(d day) domain.Date {
 	if d == 0 {
 		return domain.Date{}
 	}
-	z := int(d) + zeroDateCivil + 719468
-	era := z
-	if era < 0 {
-		era -= 146096
-	}
-	era /= 146097
-	doe := z - era*146097                                  // [0, 146096]
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
-	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
-	mp := (5*doy + 2) / 153                                // [0, 11], from March
-	dd := doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	y := yoe + era*400
-	if m <= 2 {
-		y++
-	}
-	out, err := domain.NewDate(y, time.Month(m), dd)
+	out, err := domain.DateOfUnixDay(int(d) + zeroDateCivil)
 	if err != nil {
 		// Only days before year 1 or after 9999 have no Date; no
 		// business date is one.

@@ -26,6 +26,25 @@ type Count struct {
 // count applies the rule for counts: 1 to k-1 is suppressed.
 func count(n, k int) Count { return Count{N: n, Suppressed: smallCell(n, k)} }
 
+// protect hides a second cell of a group whose total is shown elsewhere
+// when exactly one of its cells is hidden: the total less the cells shown
+// would tell the hidden one. The smallest cell shown that is not 0 goes
+// with it.
+func protect(cells []Category) {
+	hidden, smallest := 0, -1
+	for i, c := range cells {
+		switch {
+		case c.Count.Suppressed:
+			hidden++
+		case c.Count.N > 0 && (smallest < 0 || c.Count.N < cells[smallest].Count.N):
+			smallest = i
+		}
+	}
+	if hidden == 1 && smallest >= 0 {
+		cells[smallest].Count.Suppressed = true
+	}
+}
+
 // smallCell reports whether n is between 1 and k-1.
 func smallCell(n, k int) bool { return n >= 1 && n < k }
 

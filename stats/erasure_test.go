@@ -3,16 +3,11 @@ package stats_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
-	"github.com/caseledger/caseledger/personaldata/keystoretest"
-	"github.com/caseledger/caseledger/seed"
 	"github.com/caseledger/caseledger/stats"
 )
 
@@ -21,16 +16,7 @@ import (
 // before and after several participants' personal data are erased.
 func TestErasureLeavesTheMeasuresUnchanged(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	store := openStore(t)
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	svc, err := casework.New(store, casework.Options{Now: func() time.Time { return now }, Keys: keystoretest.Keyring(t, dir)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Run(ctx, svc, seed.Config{Participants: 60, Seed: 7}, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	store, svc := seeded(t, 60, 7)
 	req := stats.Request{AsOf: svc.Today(), K: 1}
 	measures := func() (string, int) {
 		t.Helper()
@@ -63,14 +49,7 @@ func TestErasureLeavesTheMeasuresUnchanged(t *testing.T) {
 		if domain.FoldParticipant(h).Erased {
 			continue
 		}
-		_, err = svc.Execute(ctx, ev.Stream, casework.Request{Actor: domain.Actor{UserID: "adm-1", Role: "admin"}, CorrelationID: ev.ID},
-			func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
-				return domain.ErasePersonalData(domain.FoldParticipant(h), domain.ErasePersonalDataCommand{
-					Date: today, LegalBasis: domain.ErasureBases()[0], RequestedBy: domain.Requesters()[0]}, today)
-			})
-		if err != nil {
-			t.Fatal(err)
-		}
+		erase(t, svc, ev)
 		erased[ev.Stream] = true
 	}
 	if len(erased) != 5 {

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,14 +87,12 @@ type Export struct {
 // force at the head of the log: a withdrawal recorded since takes them
 // out of every later export, however far back it asks.
 func ExportEpisodes(ctx context.Context, store LogReader, pseudonyms Pseudonymiser, req Request) (Export, error) {
-	if req.AsOf.IsZero() {
-		return Export{}, fmt.Errorf("%w: as_of is required", ErrInvalidRequest)
+	req, err := req.checked()
+	if err != nil {
+		return Export{}, err
 	}
-	if req.K == 0 {
-		req.K = DefaultK
-	}
-	if req.K < 1 {
-		return Export{}, fmt.Errorf("%w: k must be at least 1", ErrInvalidRequest)
+	if err := knownAtInLog(ctx, store, req.KnownAt); err != nil {
+		return Export{}, err
 	}
 	known, err := ReadLog(ctx, store, req.KnownAt)
 	if err != nil {
@@ -217,7 +214,9 @@ func exportRow(e Episode, pseudonym string, asOf domain.Date, hide bool) []strin
 	var reason, destination, incomeAtExit, workOrEducation string
 	if e.Exit != nil {
 		exitOn, reason, destination = e.Exit.Date, string(e.Exit.Reason), string(e.Exit.Destination)
-		incomeAtExit = string(incomeSourceOn(e, e.Exit.Date))
+		// Without a change since intake it is the intake's income
+		// source: hidden with the profile, or it would tell it.
+		incomeAtExit = profile(string(incomeSourceOn(e, e.Exit.Date)))
 		workOrEducation = flag(workOrEducationOnExit(e), true)
 	}
 	var firstJobOn domain.Date
@@ -279,22 +278,8 @@ func (x Export) AccessRecord(req Request, via, purpose string) domain.AccessReco
 // exportCohort is the request's parameters as a query string, in a fixed
 // order, with known_at left to the record's own member.
 func exportCohort(req Request) string {
-	v := url.Values{}
-	set := func(name, value string) {
-		if value != "" {
-			v.Set(name, value)
-		}
-	}
-	c := req.Cohort
-	set(ParamProgramme, c.Programme)
-	set(ParamOffice, c.Office)
-	if !c.EnrolledFrom.IsZero() {
-		set(ParamEnrolledFrom, c.EnrolledFrom.String())
-	}
-	if !c.EnrolledTo.IsZero() {
-		set(ParamEnrolledTo, c.EnrolledTo.String())
-	}
-	set(ParamAsOf, req.AsOf.String())
-	set(ParamK, strconv.Itoa(cmp.Or(req.K, DefaultK)))
+	v := scopeQuery(req.Cohort)
+	setParam(v, ParamAsOf, req.AsOf.String())
+	setParam(v, ParamK, strconv.Itoa(cmp.Or(req.K, DefaultK)))
 	return v.Encode()
 }

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -45,23 +46,13 @@ func TestDayNumbersAreDates(t *testing.T) {
 				t.Fatalf("%s - %s: %d days, want %d", a, b, got, want)
 			}
 		}
-		if got, want := cmpDay(dayOf(a), dayOf(b)), a.Compare(b); got != want {
+		if got, want := cmp.Compare(dayOf(a), dayOf(b)), a.Compare(b); got != want {
 			t.Fatalf("%s vs %s: %d, want %d", a, b, got, want)
 		}
 	}
 }
 
 func abs(n int) int { return max(n, -n) }
-
-func cmpDay(a, b day) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 // weeks counts as the definition reads, week by week: the 7-day blocks
 // from enrolment, complete before the exit and as_of, with no paused day

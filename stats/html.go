@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -265,27 +264,14 @@ func newHTMLPage(r Report) htmlPage {
 // pinned to the log position read to when it was not pinned, which gives
 // the same figures again however the log grows.
 func requestQuery(r Report) (query, pinned string) {
-	q := url.Values{}
-	set := func(name, v string) {
-		if v != "" {
-			q.Set(name, v)
-		}
-	}
 	c := r.Cohort
-	set(ParamProgramme, c.Programme)
-	set(ParamOffice, c.Office)
-	if !c.EnrolledFrom.IsZero() {
-		set(ParamEnrolledFrom, c.EnrolledFrom.String())
-	}
-	if !c.EnrolledTo.IsZero() {
-		set(ParamEnrolledTo, c.EnrolledTo.String())
-	}
-	set(ParamGender, string(c.Gender))
-	set(ParamRegionOfBirth, string(c.RegionOfBirth))
-	set(ParamIncomeSource, string(c.IncomeSource))
-	set(ParamAsOf, r.AsOf.String())
-	set(ParamKnownAt, r.KnownAt)
-	set(ParamK, strconv.Itoa(r.K))
+	q := scopeQuery(c)
+	setParam(q, ParamGender, string(c.Gender))
+	setParam(q, ParamRegionOfBirth, string(c.RegionOfBirth))
+	setParam(q, ParamIncomeSource, string(c.IncomeSource))
+	setParam(q, ParamAsOf, r.AsOf.String())
+	setParam(q, ParamKnownAt, r.KnownAt)
+	setParam(q, ParamK, strconv.Itoa(r.K))
 	query = q.Encode()
 	if r.KnownAt == "" && r.LogPosition > 0 {
 		q.Set(ParamKnownAt, strconv.FormatUint(r.LogPosition, 10))

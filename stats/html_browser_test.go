@@ -191,14 +191,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req := stats.Request{Cohort: stats.Cohort{Programme: programme}, AsOf: day(t, "2026-11-20"), K: tt.k}
-			report, err := stats.Compute(context.Background(), store, req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			page, err := stats.EncodeHTML(report)
-			if err != nil {
-				t.Fatal(err)
-			}
+			page := htmlOf(t, store, req)
 			img, path := screenshot(t, browser, page, tt.name)
 			if n := inked(img); n < 20000 {
 				t.Errorf("the page is nearly blank: %d pixels not white (%s)", n, path)

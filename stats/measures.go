@@ -230,6 +230,9 @@ func (c *measuring) measures(targets []domain.Target, k int) Measures {
 	for j, r := range c.reasons {
 		m.Enrolled.ByExitReason = append(m.Enrolled.ByExitReason, Category{Key: string(r), Count: count(c.byReason[j], k)})
 	}
+	// Their totals are shown: the episodes, and the exited among them.
+	protect(m.Enrolled.ByStatus)
+	protect(m.Enrolled.ByExitReason)
 	shown := func(r rateCounts, id domain.MeasureID) Rate {
 		return rate(r.x, r.n, k).withTarget(targets, id, r.x, r.n, k)
 	}

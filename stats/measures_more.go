@@ -48,8 +48,14 @@ type Step struct {
 // them events.
 func timeToJob(obs []Observation, events, k int) TimeToJob {
 	out := TimeToJob{Episodes: count(len(obs), k), Events: count(events, k), Censored: count(len(obs)-events, k)}
+	// Episodes are jobs plus censored: with one of the two hidden, the
+	// other would tell it.
+	jobsHidden := out.Events.Suppressed || out.Censored.Suppressed
+	out.Events.Suppressed, out.Censored.Suppressed = jobsHidden, jobsHidden
 	steps := KaplanMeier(obs)
-	few := len(obs) < k
+	// Every point of the curve below 1 counts jobs, so a hidden number of
+	// jobs hides the curve, its median and its points too.
+	few := len(obs) < k || out.Events.Suppressed
 	for _, st := range steps {
 		// The curve's drops count the jobs: where that count is
 		// suppressed, so is every step.

@@ -222,9 +222,52 @@ func TestKaplanMeierStepsKeepSuppressedJobsHidden(t *testing.T) {
 		if (len(got.Steps) > 0) != c.wantSteps {
 			t.Errorf("%d jobs: %d steps shown, want steps %v", c.jobs, len(got.Steps), c.wantSteps)
 		}
+		// Episodes less the censored would tell the jobs; a point of the
+		// curve below 1, or its median, would too.
+		if got.Censored.Suppressed != got.Events.Suppressed {
+			t.Errorf("%d jobs: jobs suppressed %v but censored %v", c.jobs, got.Events.Suppressed, got.Censored.Suppressed)
+		}
+		if !c.wantSteps {
+			for _, p := range got.At {
+				if !p.Survival.Suppressed || !p.WithJob.Suppressed {
+					t.Errorf("%d jobs: S(%d) shown", c.jobs, p.Day)
+				}
+			}
+			if got.Median.Suppressed == false && got.Median != (Value{}) {
+				t.Errorf("%d jobs: median shown", c.jobs)
+			}
+		}
 		for _, st := range got.Steps {
 			if st.AtRisk < k {
 				t.Errorf("%d jobs: a step at day %d with %d at risk", c.jobs, st.Day, st.AtRisk)
+			}
+		}
+	}
+}
+
+// A group of counts whose total is shown elsewhere never has exactly one
+// cell hidden: the total less the others would tell it.
+func TestProtectHidesASecondCell(t *testing.T) {
+	const k = 5
+	for _, c := range []struct {
+		counts []int
+		hidden []bool
+	}{
+		{[]int{11, 0, 1}, []bool{true, false, true}},   // 12 episodes: 11 + 0 + ?
+		{[]int{20, 7, 2}, []bool{false, true, true}},   // the smallest shown goes
+		{[]int{20, 2, 3}, []bool{false, true, true}},   // two hidden already
+		{[]int{20, 7, 9}, []bool{false, false, false}}, // none hidden
+		{[]int{3, 0, 0}, []bool{true, false, false}},   // nothing else to hide: its total is small too
+		{[]int{30, 10, 0, 1}, []bool{false, true, false, true}},
+	} {
+		cells := make([]Category, len(c.counts))
+		for i, n := range c.counts {
+			cells[i] = Category{Key: fmt.Sprint(i), Count: count(n, k)}
+		}
+		protect(cells)
+		for i := range cells {
+			if cells[i].Count.Suppressed != c.hidden[i] {
+				t.Errorf("%v: cell %d suppressed %v, want %v", c.counts, i, cells[i].Count.Suppressed, c.hidden[i])
 			}
 		}
 	}

@@ -28,15 +28,7 @@ import (
 func seededPopulation(t *testing.T, n, erased int) (eventstore.Store, domain.Date) {
 	t.Helper()
 	ctx := context.Background()
-	store := openStore(t)
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	svc, err := casework.New(store, casework.Options{Now: func() time.Time { return now }, Keys: keystoretest.Keyring(t, t.TempDir())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Run(ctx, svc, seed.Config{Participants: n, Seed: 3}, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	store, svc := seeded(t, n, 3)
 	evs, err := store.ReadAll(ctx, eventstore.ReadAllOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -46,17 +38,41 @@ func seededPopulation(t *testing.T, n, erased int) (eventstore.Store, domain.Dat
 		if ev.Type != domain.TypeParticipantEnrolled || done[ev.Stream] || len(done) == erased {
 			continue
 		}
-		_, err = svc.Execute(ctx, ev.Stream, casework.Request{Actor: domain.Actor{UserID: "adm-1", Role: "admin"}, CorrelationID: ev.ID},
-			func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
-				return domain.ErasePersonalData(domain.FoldParticipant(h), domain.ErasePersonalDataCommand{
-					Date: today, LegalBasis: domain.ErasureBases()[0], RequestedBy: domain.Requesters()[0]}, today)
-			})
-		if err != nil {
-			t.Fatal(err)
-		}
+		erase(t, svc, ev)
 		done[ev.Stream] = true
 	}
 	return store, svc.Today()
+}
+
+// seeded is a store holding the seed's population of n participants, made
+// with seed, and the service that wrote it, whose clock stands at
+// 2026-11-20 12:00 UTC.
+func seeded(t *testing.T, n int, seedNo uint64) (eventstore.Store, *casework.Service) {
+	t.Helper()
+	store := openStore(t)
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	svc, err := casework.New(store, casework.Options{Now: func() time.Time { return now }, Keys: keystoretest.Keyring(t, t.TempDir())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Run(context.Background(), svc, seed.Config{Participants: n, Seed: seedNo}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return store, svc
+}
+
+// erase erases the personal data of the participant of ev's stream, as an
+// admin, in ev's id as correlation id.
+func erase(t *testing.T, svc *casework.Service, ev eventstore.RecordedEvent) {
+	t.Helper()
+	_, err := svc.Execute(context.Background(), ev.Stream, casework.Request{Actor: domain.Actor{UserID: "adm-1", Role: "admin"}, CorrelationID: ev.ID},
+		func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
+			return domain.ErasePersonalData(domain.FoldParticipant(h), domain.ErasePersonalDataCommand{
+				Date: today, LegalBasis: domain.ErasureBases()[0], RequestedBy: domain.Requesters()[0]}, today)
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // typesIn counts the events of the log by type.
@@ -271,6 +287,11 @@ func TestReportsRouting(t *testing.T) {
 	caughtUp := func(ctx context.Context, position uint64) error { return nil }
 	never := func(ctx context.Context, position uint64) error { <-ctx.Done(); return ctx.Err() }
 	stopped := func(ctx context.Context, position uint64) error { return projections.ErrStopped }
+	all, err := store.ReadAll(ctx, eventstore.ReadAllOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := all[len(all)-1].Position
 	for _, c := range []struct {
 		name      string
 		known     audit.KnownAt
@@ -279,7 +300,7 @@ func TestReportsRouting(t *testing.T) {
 		fromModel bool
 	}{
 		{"head", audit.KnownAt{}, 0, caughtUp, true},
-		{"known_at at the model's position", audit.KnownAt{Position: 1 << 40}, 0, caughtUp, true},
+		{"known_at at the model's position", audit.KnownAt{Position: head}, 0, caughtUp, true},
 		{"known_at before it", audit.KnownAt{Position: first}, 0, caughtUp, false},
 		{"known_at a time", audit.KnownAt{Time: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}, 0, caughtUp, false},
 		{"model behind, no catching up", audit.KnownAt{}, first, never, false},
@@ -330,6 +351,13 @@ func TestReportsRouting(t *testing.T) {
 				t.Errorf("the answer differs from the recompute:\n%s\n%s", encoded(t, got), encoded(t, want))
 			}
 		})
+	}
+	// A point the log has not reached is refused, not echoed.
+	beyond := stats.Reports{Log: store, Model: stats.NewModel(store)}
+	_, err = beyond.Compute(ctx, stats.Request{AsOf: day(t, "2026-01-01"), KnownAt: audit.KnownAt{Position: head + 1}, K: 1})
+	var perr *stats.ParamError
+	if !errors.As(err, &perr) || perr.Param != stats.ParamKnownAt {
+		t.Errorf("known_at past the head: %v, want a known_at parameter error", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -97,9 +98,11 @@ func ParseRequest(get func(string) string, today domain.Date) (Request, error) {
 	}
 	req.K = DefaultK
 	if v := get(ParamK); v != "" {
+		// A caller may ask for more caution, never for less: below the
+		// default, small cells would be shown to whoever asks.
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxK {
-			return Request{}, &ParamError{ParamK, "out_of_range", fmt.Sprintf("a whole number from 1 to %d", maxK)}
+		if err != nil || n < DefaultK || n > maxK {
+			return Request{}, &ParamError{ParamK, "out_of_range", fmt.Sprintf("a whole number from %d to %d", DefaultK, maxK)}
 		}
 		req.K = n
 	}
@@ -107,6 +110,24 @@ func ParseRequest(get func(string) string, today domain.Date) (Request, error) {
 		return Request{}, &ParamError{ParamFormat, "enum", "json, csv or html"}
 	}
 	return req, nil
+}
+
+// scopeQuery is c's programme, office and enrolment range as query
+// parameters, those c leaves open left out.
+func scopeQuery(c Cohort) url.Values {
+	q := url.Values{}
+	setParam(q, ParamProgramme, c.Programme)
+	setParam(q, ParamOffice, c.Office)
+	setParam(q, ParamEnrolledFrom, c.EnrolledFrom.String()) // "" for no date
+	setParam(q, ParamEnrolledTo, c.EnrolledTo.String())
+	return q
+}
+
+// setParam sets parameter name to v in q, unless v is empty.
+func setParam(q url.Values, name, v string) {
+	if v != "" {
+		q.Set(name, v)
+	}
 }
 
 func dateParam(get func(string) string, name string) (domain.Date, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/caseledger/caseledger/audit"
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/eventstore"
 )
 
 // DefinitionsVersion is the version of measures.md this package computes.
@@ -82,6 +83,27 @@ func (req Request) checked() (Request, error) {
 	return req, nil
 }
 
+// knownAtInLog refuses a known_at position past the head of the log: the
+// report would name a point the log has not reached, and its figures would
+// change once the log got there.
+func knownAtInLog(ctx context.Context, store LogReader, known audit.KnownAt) error {
+	if known.Position == 0 {
+		return nil
+	}
+	head, err := store.ReadAll(ctx, eventstore.ReadAllOptions{Backwards: true, From: eventstore.End, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("statistics: read the head of the log: %w", err)
+	}
+	var at uint64
+	if len(head) > 0 {
+		at = head[0].Position
+	}
+	if known.Position > at {
+		return &ParamError{ParamKnownAt, "out_of_range", fmt.Sprintf("a log position no later than the head of the log, %d", at)}
+	}
+	return nil
+}
+
 // Compute reads the log up to req.KnownAt and computes the report. It
 // folds what it reads into a read model of its own, as the running model
 // folds the log (see Model), so that a recompute at a past known_at runs
@@ -90,6 +112,9 @@ func (req Request) checked() (Request, error) {
 func Compute(ctx context.Context, store LogReader, req Request) (Report, error) {
 	req, err := req.checked()
 	if err != nil {
+		return Report{}, err
+	}
+	if err := knownAtInLog(ctx, store, req.KnownAt); err != nil {
 		return Report{}, err
 	}
 	m := NewModel(store)

@@ -48,6 +48,9 @@ func (s Reports) Compute(ctx context.Context, req Request) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	if err := knownAtInLog(ctx, s.Log, req.KnownAt); err != nil {
+		return Report{}, err
+	}
 	if s.Model != nil && req.KnownAt.Time.IsZero() {
 		r, err := s.fromModel(ctx, req)
 		switch {

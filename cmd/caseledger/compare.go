@@ -39,7 +39,7 @@ func runCompare(ctx context.Context, e *env, args []string) (err error) {
 	}()
 	cmp, err := stats.Compare(ctx, store, req)
 	if err != nil {
-		return err
+		return paramUsageError(fs.Name(), err)
 	}
 	body, _, err := stats.EncodeComparison(cmp, get(stats.ParamFormat))
 	if err != nil {

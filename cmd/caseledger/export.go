@@ -41,7 +41,7 @@ func runExport(ctx context.Context, e *env, args []string) (err error) {
 	}
 	export, err := stats.ExportEpisodes(ctx, d.store, pseudonyms, req)
 	if err != nil {
-		return err
+		return paramUsageError(fs.Name(), err)
 	}
 	body, err := export.CSV()
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
-	"github.com/caseledger/caseledger/eventstore/bolt"
 	"github.com/caseledger/caseledger/personaldata/keystoretest"
 )
 
@@ -29,10 +28,7 @@ import (
 func TestExportMatchesAPI(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := bolt.Open(filepath.Join(dir, storeFile), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataStore(t, dir)
 	now := time.Date(2026, 5, 15, 10, 0, 0, 0, time.UTC)
 	// The installation's keys: the master key in dir/master.key, the data
 	// keys in dir/keys, where the command looks for them.
@@ -67,7 +63,7 @@ func TestExportMatchesAPI(t *testing.T) {
 		api.RegisterExport(a, store, pseudonyms, api.StatsOptions{})
 	})
 	served := httptest.NewServer(h)
-	resp := statsGet(t, served.URL+"/v1/exports/episodes.csv?office=oslo&as_of=2026-05-01&k=1", token)
+	resp := statsGet(t, served.URL+"/v1/exports/episodes.csv?office=oslo&as_of=2026-05-01&k=5", token)
 	served.Close()
 	if n := bytes.Count(resp, []byte("\n")); n != 6 {
 		t.Fatalf("want a header and five consented rows:\n%s", resp)
@@ -78,7 +74,7 @@ func TestExportMatchesAPI(t *testing.T) {
 
 	getenv := func(string) string { return "" }
 	args := []string{"export", "--data", dir, "--master-key-file", filepath.Join(dir, "master.key"), "--operator", "u-op",
-		"--office", "oslo", "--as-of", "2026-05-01", "--k", "1"}
+		"--office", "oslo", "--as-of", "2026-05-01", "--k", "5"}
 	err = run(ctx, args, getenv, io.Discard, io.Discard)
 	var ue *usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--purpose") {
@@ -97,10 +93,7 @@ func TestExportMatchesAPI(t *testing.T) {
 	}
 
 	// Both exports are in the access log, each as who made it.
-	store, err = bolt.Open(filepath.Join(dir, storeFile), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store = openDataStore(t, dir)
 	defer store.Close()
 	evs, err := store.ReadAll(ctx, eventstore.ReadAllOptions{})
 	if err != nil {
@@ -121,8 +114,8 @@ func TestExportMatchesAPI(t *testing.T) {
 		}
 	}
 	want := []string{
-		"u-eva GET /v1/exports/episodes.csv evaluation as_of=2026-05-01&k=1&office=oslo 5",
-		"u-op caseledger export impact study as_of=2026-05-01&k=1&office=oslo 5",
+		"u-eva GET /v1/exports/episodes.csv evaluation as_of=2026-05-01&k=5&office=oslo 5",
+		"u-op caseledger export impact study as_of=2026-05-01&k=5&office=oslo 5",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("export records:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

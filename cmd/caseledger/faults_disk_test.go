@@ -16,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/caseledger/caseledger/eventstore/bolt"
 	"github.com/caseledger/caseledger/eventstore/esdb"
 	"github.com/caseledger/caseledger/eventstore/esdb/esdbtest"
 )
@@ -144,20 +143,14 @@ func personalRead(t *testing.T, what string, r reply) {
 func TestFaultDiskFull(t *testing.T) {
 	mnt := mountTmpfs(t, 64<<20)
 	dir := filepath.Join(mnt, "data")
-	srv := startReady(t, dir)
-	c := newClient(srv)
-	tk := tokensFor(t, dir)
-	defineProgramme(t, c, tk)
-	cw := tk.caseworker(t, "cw-1")
+	srv, c, tk, cw := startFaultServer(t, dir)
 	today := faultToday()
 	var writes []*write
 	var people []uuid.UUID
 	days := map[uuid.UUID]int{}
 	sendOK := func(w *write) {
 		t.Helper()
-		if r := w.send(c); !w.acked {
-			t.Fatalf("write %s: %s", w.key, r)
-		}
+		ack(t, c, w)
 		writes = append(writes, w)
 	}
 	meeting := func(id uuid.UUID) *write {
@@ -238,10 +231,7 @@ func TestFaultDiskFull(t *testing.T) {
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)
 	}
-	store, err := bolt.Open(filepath.Join(dir, storeFile), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataStore(t, dir)
 	checkLog(t, store, writes)
 	store.Close()
 	srv = startReady(t, dir)
@@ -260,18 +250,12 @@ func TestFaultDataDirReadOnly(t *testing.T) {
 	es := esdbtest.New(t, esdbtest.Options{})
 	mnt := mountTmpfs(t, 16<<20)
 	dir := filepath.Join(mnt, "data")
-	srv := startReady(t, dir, "--store", es.ConnectionString())
-	c := newClient(srv)
-	tk := tokensFor(t, dir)
-	defineProgramme(t, c, tk)
-	cw := tk.caseworker(t, "cw-1")
+	srv, c, _, cw := startFaultServer(t, dir, "--store", es.ConnectionString())
 	today := faultToday()
 	var writes []*write
 	sendOK := func(w *write) {
 		t.Helper()
-		if r := w.send(c); !w.acked {
-			t.Fatalf("write %s: %s", w.key, r)
-		}
+		ack(t, c, w)
 		writes = append(writes, w)
 	}
 	first := enrolWrite(t, cw, 0, today.AddDays(-30))

@@ -28,11 +28,7 @@ import (
 func TestFaultEventStoreDBDown(t *testing.T) {
 	es := esdbtest.New(t, esdbtest.Options{})
 	dir := t.TempDir()
-	srv := startReady(t, dir, "--store", es.ConnectionString())
-	c := newClient(srv)
-	tk := tokensFor(t, dir)
-	defineProgramme(t, c, tk)
-	cw := tk.caseworker(t, "cw-1")
+	srv, c, tk, cw := startFaultServer(t, dir, "--store", es.ConnectionString())
 	today := faultToday()
 	var writes []*write
 	var people []uuid.UUID
@@ -43,9 +39,7 @@ func TestFaultEventStoreDBDown(t *testing.T) {
 	}
 	sendOK := func(w *write) {
 		t.Helper()
-		if r := w.send(c); !w.acked {
-			t.Fatalf("write %s: %s", w.key, r)
-		}
+		ack(t, c, w)
 		writes = append(writes, w)
 		if w.kind == domain.TypeMeetingHeld {
 			last[w.participant] = w.on

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/eventstore/bolt"
 )
 
 // TestFaultKillUnderLoad SIGKILLs the server while caseworkers write
@@ -102,10 +100,7 @@ func TestFaultKillUnderLoad(t *testing.T) {
 
 		restarted := readCaseload(t, c, tk, maxPosition(writes))
 		srv.stop(t)
-		store, err := bolt.Open(filepath.Join(dir, storeFile), bolt.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		store := openDataStore(t, dir)
 		checkLog(t, store, writes)
 		store.Close()
 		if code, out := runCommand(t, "rebuild", "--data", dir); code != 0 {

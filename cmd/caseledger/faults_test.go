@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -215,48 +214,8 @@ func runCommand(t *testing.T, args ...string) (code int, output string) {
 	return cmd.ProcessState.ExitCode(), string(out)
 }
 
-// client talks to one server process.
-type client struct {
-	base string
-	http *http.Client
-}
-
 func newClient(p *proc) *client {
 	return &client{base: p.base, http: &http.Client{Timeout: pollTimeout}}
-}
-
-// reply is what a request got: a response, or err when none came.
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
-	err    error
-}
-
-func (c *client) do(method, path, token string, hdr map[string]string, body string) reply {
-	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
-	if err != nil {
-		return reply{err: err}
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return reply{err: err}
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return reply{err: err}
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
 // problemType is the code of a problem+json body, "" if it is none.
@@ -321,6 +280,26 @@ func defineProgramme(t *testing.T, c *client, tk tokens) {
 		`{"slug":"`+faultProgramme+`","name":"Hope Oslo"}`)
 	if r.status != http.StatusCreated {
 		t.Fatalf("define the programme: %s", r)
+	}
+}
+
+// startFaultServer starts a server on dataDir with the fault tests'
+// programme defined, and gives a client of it, the tokens and a
+// caseworker's token.
+func startFaultServer(t *testing.T, dataDir string, args ...string) (*proc, *client, tokens, string) {
+	t.Helper()
+	srv := startReady(t, dataDir, args...)
+	c := newClient(srv)
+	tk := tokensFor(t, dataDir)
+	defineProgramme(t, c, tk)
+	return srv, c, tk, tk.caseworker(t, "cw-1")
+}
+
+// ack sends w and fails the test unless the server acknowledges it.
+func ack(t *testing.T, c *client, w *write) {
+	t.Helper()
+	if r := w.send(c); !w.acked {
+		t.Fatalf("write %s: %s", w.key, r)
 	}
 }
 

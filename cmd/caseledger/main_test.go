@@ -213,6 +213,56 @@ func startServer(t *testing.T, args ...string) *server {
 	return s
 }
 
+// openDataStore opens the embedded store of the data directory dir.
+func openDataStore(t *testing.T, dir string) *bolt.Store {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(dir, storeFile), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// client talks to the server at base ("" when paths are whole URLs).
+type client struct {
+	base string
+	http *http.Client
+}
+
+// reply is what a request got: a response, or err when none came.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+	err    error
+}
+
+func (c *client) do(method, path, token string, hdr map[string]string, body string) reply {
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		return reply{err: err}
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return reply{err: err}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return reply{err: err}
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
 func get(t *testing.T, url, token string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)

@@ -140,24 +140,11 @@ func exists(t *testing.T, path string) bool {
 
 func request(t *testing.T, method, url, token string, hdr map[string]string, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	r := (&client{http: http.DefaultClient}).do(method, url, token, hdr, body)
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return r.status, string(r.body)
 }
 
 // The whole way of an erasure: verify, erase from the command line, erase

@@ -40,7 +40,7 @@ func runStats(ctx context.Context, e *env, args []string) (err error) {
 	}()
 	report, err := stats.Compute(ctx, store, req)
 	if err != nil {
-		return err
+		return paramUsageError(fs.Name(), err)
 	}
 	body, _, err := stats.Encode(report, get(stats.ParamFormat))
 	if err != nil {

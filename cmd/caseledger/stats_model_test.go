@@ -3,23 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"io"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/api/identity"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
-	"github.com/caseledger/caseledger/eventstore/bolt"
 	"github.com/caseledger/caseledger/projections"
 )
 
@@ -29,23 +20,15 @@ import (
 func TestStatsFromTheReadModelMatchesTheCommand(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := bolt.Open(filepath.Join(dir, storeFile), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataStore(t, dir)
 	for i := range 12 {
-		stream := domain.ParticipantStream(uuid.New())
 		enrolled := statsDay(t, "2025-01-06").AddDays(5 * i)
-		statsAppend(t, store, stream, domain.ParticipantEnrolled{Episode: 1, Programme: "hope-oslo", Office: "oslo",
-			EnrolledOn: enrolled, ReferralSource: domain.ReferralSelf,
-			Profile: domain.Profile{BirthYear: 1990, Gender: domain.GenderFemale, RegionOfBirth: domain.RegionAsia,
-				IncomeSource: domain.IncomeSocialAssistance}})
+		stream := statsEnrol(t, store, "oslo", enrolled)
 		for m := range 1 + i%4 {
 			statsAppend(t, store, stream, domain.MeetingHeld{Date: enrolled.AddDays(3 + 9*m), Kind: domain.MeetingKinds()[0]})
 		}
 		if i%2 == 0 {
-			statsAppend(t, store, stream, domain.PlacementStarted{PlacementID: uuid.New(), Kind: domain.PlacementOrdinaryJob,
-				StartedOn: enrolled.AddDays(30 + 10*i), HoursPercentage: 50})
+			statsJob(t, store, stream, enrolled.AddDays(30+10*i))
 		}
 		if i%3 == 0 {
 			statsAppend(t, store, stream, domain.ParticipantExited{Date: enrolled.AddDays(200), Reason: domain.ExitReasons()[0],
@@ -66,29 +49,15 @@ func TestStatsFromTheReadModelMatchesTheCommand(t *testing.T) {
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); runner.Run(rctx) }()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := identity.NewLocalIssuer(key, identity.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := api.New(api.Config{Verifier: issuer.Verifier()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api.RegisterStats(a, store, api.StatsOptions{Model: models.outcomes, Waiter: runner})
-	token, err := issuer.Mint(identity.Identity{UserID: "u-eva", Role: identity.Evaluator}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := httptest.NewServer(a)
+	h, token := evaluatorAPI(t, func(a *api.API) {
+		api.RegisterStats(a, store, api.StatsOptions{Model: models.outcomes, Waiter: runner})
+	})
+	served := httptest.NewServer(h)
 	type ask struct{ format, knownAt string }
 	asks := []ask{{"json", ""}, {"csv", ""}, {"json", past}}
 	answers := map[ask][]byte{}
 	for _, q := range asks {
-		url := served.URL + "/v1/stats/outcomes?programme=hope-oslo&as_of=2026-01-01&k=3&format=" + q.format
+		url := served.URL + "/v1/stats/outcomes?programme=hope-oslo&as_of=2026-01-01&k=5&format=" + q.format
 		if q.knownAt != "" {
 			url += "&known_at=" + q.knownAt
 		}
@@ -106,7 +75,7 @@ func TestStatsFromTheReadModelMatchesTheCommand(t *testing.T) {
 	}
 	for _, q := range asks {
 		var out bytes.Buffer
-		args := []string{"stats", "--data", dir, "--programme", "hope-oslo", "--as-of", "2026-01-01", "--k", "3", "--format", q.format}
+		args := []string{"stats", "--data", dir, "--programme", "hope-oslo", "--as-of", "2026-01-01", "--k", "5", "--format", q.format}
 		if q.knownAt != "" {
 			args = append(args, "--known-at", q.knownAt)
 		}

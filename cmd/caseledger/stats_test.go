@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,7 +18,6 @@ import (
 	"github.com/caseledger/caseledger/api/identity"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
-	"github.com/caseledger/caseledger/eventstore/bolt"
 )
 
 func statsDay(t *testing.T, s string) domain.Date {
@@ -53,28 +51,21 @@ func statsAppend(t *testing.T, store eventstore.Store, stream string, e domain.E
 func TestStatsMatchesAPI(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := bolt.Open(filepath.Join(dir, storeFile), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataStore(t, dir)
 	for i := range 12 {
-		stream := domain.ParticipantStream(uuid.New())
 		enrolled := statsDay(t, "2025-01-06").AddDays(7 * i)
-		statsAppend(t, store, stream, domain.ParticipantEnrolled{Episode: 1, Programme: "hope-oslo", Office: "oslo",
-			EnrolledOn: enrolled, ReferralSource: domain.ReferralSelf,
-			Profile: domain.Profile{BirthYear: 1990, Gender: domain.GenderFemale, RegionOfBirth: domain.RegionAsia,
-				IncomeSource: domain.IncomeSocialAssistance}})
+		stream := statsEnrol(t, store, "oslo", enrolled)
 		statsAppend(t, store, stream, domain.MeetingHeld{Date: enrolled.AddDays(3), Kind: domain.MeetingKinds()[0]})
 		if i%2 == 0 {
-			statsAppend(t, store, stream, domain.PlacementStarted{PlacementID: uuid.New(), Kind: domain.PlacementOrdinaryJob,
-				StartedOn: enrolled.AddDays(30 + 10*i), HoursPercentage: 50})
+			statsJob(t, store, stream, enrolled.AddDays(30+10*i))
 		}
 	}
-	h, token := statsAPI(t, store)
+	register := func(a *api.API) { api.RegisterStats(a, store, api.StatsOptions{}) }
+	h, token := evaluatorAPI(t, register)
 	served := httptest.NewServer(h)
 	defer served.Close()
 	for format, start := range map[string]string{"json": "{", "csv": "figure,value\n", "html": "<!DOCTYPE html>\n"} {
-		resp := statsGet(t, served.URL+"/v1/stats/outcomes?programme=hope-oslo&as_of=2026-01-01&k=3&format="+format, token)
+		resp := statsGet(t, served.URL+"/v1/stats/outcomes?programme=hope-oslo&as_of=2026-01-01&k=5&format="+format, token)
 		if !bytes.HasPrefix(resp, []byte(start)) {
 			t.Errorf("%s: the API answered %.100s", format, resp)
 		}
@@ -84,24 +75,42 @@ func TestStatsMatchesAPI(t *testing.T) {
 		if err := store.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if err := run(ctx, []string{"stats", "--data", dir, "--programme", "hope-oslo", "--as-of", "2026-01-01", "--k", "3", "--format", format},
+		if err := run(ctx, []string{"stats", "--data", dir, "--programme", "hope-oslo", "--as-of", "2026-01-01", "--k", "5", "--format", format},
 			func(string) string { return "" }, &out, io.Discard); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(out.Bytes(), resp) {
 			t.Errorf("%s: the command and the API differ:\n%s\n%s", format, out.Bytes(), resp)
 		}
-		if store, err = bolt.Open(filepath.Join(dir, storeFile), bolt.Options{}); err != nil {
-			t.Fatal(err)
-		}
-		h, token = statsAPI(t, store)
+		store = openDataStore(t, dir)
+		h, token = evaluatorAPI(t, register)
 		served.Config.Handler = h
 	}
 	_ = store.Close()
 }
 
-// statsAPI serves the statistics of store, and gives an evaluator's token.
-func statsAPI(t *testing.T, store eventstore.Store) (http.Handler, string) {
+// statsEnrol enrols a new participant of hope-oslo at office on enrolled,
+// and returns their stream.
+func statsEnrol(t *testing.T, store eventstore.Store, office string, enrolled domain.Date) string {
+	t.Helper()
+	stream := domain.ParticipantStream(uuid.New())
+	statsAppend(t, store, stream, domain.ParticipantEnrolled{Episode: 1, Programme: "hope-oslo", Office: office,
+		EnrolledOn: enrolled, ReferralSource: domain.ReferralSelf,
+		Profile: domain.Profile{BirthYear: 1990, Gender: domain.GenderFemale, RegionOfBirth: domain.RegionAsia,
+			IncomeSource: domain.IncomeSocialAssistance}})
+	return stream
+}
+
+// statsJob starts an ordinary job on the stream's participant.
+func statsJob(t *testing.T, store eventstore.Store, stream string, on domain.Date) {
+	t.Helper()
+	statsAppend(t, store, stream, domain.PlacementStarted{PlacementID: uuid.New(), Kind: domain.PlacementOrdinaryJob,
+		StartedOn: on, HoursPercentage: 50})
+}
+
+// evaluatorAPI serves the routes register adds, and gives an evaluator's
+// token for them.
+func evaluatorAPI(t *testing.T, register func(*api.API)) (http.Handler, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -115,7 +124,7 @@ func statsAPI(t *testing.T, store eventstore.Store) (http.Handler, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api.RegisterStats(a, store, api.StatsOptions{})
+	register(a)
 	token, err := issuer.Mint(identity.Identity{UserID: "u-eva", Role: identity.Evaluator}, time.Hour)
 	if err != nil {
 		t.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/eventstore/bolt"
+	"github.com/caseledger/caseledger/eventstore/storetest"
 	"github.com/caseledger/caseledger/projections"
 	"github.com/caseledger/caseledger/projections/caseload"
 )
@@ -26,17 +25,6 @@ import (
 // anyway), about 17 events per participant, shaped like the demo data's.
 // CASELEDGER_BENCH_PARTICIPANTS sets the population (default 20,000; the
 // figures in docs/performance.md use 100,000).
-
-func benchParticipants(b *testing.B) int {
-	if v := os.Getenv("CASELEDGER_BENCH_PARTICIPANTS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("CASELEDGER_BENCH_PARTICIPANTS=%q", v)
-		}
-		return n
-	}
-	return 20_000
-}
 
 // history is one synthetic participant's events.
 func history(tb testing.TB, i int, office string) []eventstore.EventData {
@@ -92,28 +80,8 @@ func populate(b *testing.B, dir string, n int) *bolt.Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	errs := make(chan error, 64)
-	for range 64 {
-		wg.Go(func() {
-			for i := range next {
-				if _, err := store.Append(context.Background(), domain.ParticipantStream(uuid.New()), eventstore.NoStream, history(b, i, office(i))...); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
+	storetest.Populate(b, store, n, func(int) string { return domain.ParticipantStream(uuid.New()) },
+		func(i int) []eventstore.EventData { return history(b, i, office(i)) })
 	return store
 }
 
@@ -123,7 +91,7 @@ func populate(b *testing.B, dir string, n int) *bolt.Store {
 // the row's payload) on one goroutine, reporting both rates and their
 // ratio.
 func BenchmarkRebuild(b *testing.B) {
-	n := benchParticipants(b)
+	n := storetest.BenchParticipants(b, 20_000)
 	dir := b.TempDir()
 	store := populate(b, dir, n)
 	defer store.Close()

@@ -18,14 +18,19 @@ func dayOf(d domain.Date) day {
 	if d.IsZero() {
 		return 0
 	}
-	return day(d.In(time.UTC).Unix() / 86400)
+	return day(d.UnixDay())
 }
 
 func (d day) date() domain.Date {
 	if d == 0 {
 		return domain.Date{}
 	}
-	return domain.DateIn(time.Unix(int64(d)*86400, 0), time.UTC)
+	out, err := domain.DateOfUnixDay(int(d))
+	if err != nil {
+		// Every day a row holds is dayOf a Date, which is in range.
+		return domain.Date{}
+	}
+	return out
 }
 
 var errBadDate = errors.New("date must be written YYYY-MM-DD")

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
 	"github.com/caseledger/caseledger/eventstore/bolt"
+	"github.com/caseledger/caseledger/eventstore/storetest"
 	"github.com/caseledger/caseledger/personaldata/keystoretest"
 	"github.com/caseledger/caseledger/projections"
 	"github.com/caseledger/caseledger/projections/caseload"
@@ -30,16 +29,7 @@ import (
 // about 57 events each) through the command handler, sealed, into a bolt
 // store in a temporary directory.
 
-func benchParticipants(b *testing.B) int {
-	if v := os.Getenv("CASELEDGER_BENCH_PARTICIPANTS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("CASELEDGER_BENCH_PARTICIPANTS=%q", v)
-		}
-		return n
-	}
-	return 2_000
-}
+func benchParticipants(b *testing.B) int { return storetest.BenchParticipants(b, 2_000) }
 
 // seeded is a store holding the demo population of n participants, and
 // its participant events.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -104,7 +103,7 @@ func (e *encoder) date(d domain.Date) {
 		e.uint(0)
 		return
 	}
-	n := dayNumber(d)
+	n := d.UnixDay()
 	delta := int64(n - e.last)
 	e.uint(uint64(delta<<1^delta>>63) + 1)
 	e.last = n
@@ -352,7 +351,7 @@ func (d *decoder) date() domain.Date {
 	u--
 	n := d.last + int(int64(u>>1)^-int64(u&1))
 	d.last = n
-	date, err := dateOf(n)
+	date, err := domain.DateOfUnixDay(n)
 	if err != nil {
 		d.fail()
 	}
@@ -513,44 +512,4 @@ func decode(tab *table, s string) (row, error) {
 		d.err = fmt.Errorf("%w: %d bytes left over", errCorrupt, len(d.s)-d.i)
 	}
 	return r, d.err
-}
-
-// dayNumber is the number of days from 1970-01-01 to d, by the proleptic
-// Gregorian calendar's arithmetic: eras of 400 years of 146,097 days, with
-// years counted from March so that the leap day comes last.
-func dayNumber(d domain.Date) int {
-	y, m := d.Year(), int(d.Month())
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400                        // [0, 399]
-	doy := (153*((m+9)%12)+2)/5 + d.Day() - 1 // [0, 365], from 1 March
-	doe := yoe*365 + yoe/4 - yoe/100 + doy    // [0, 146096]
-	return era*146097 + doe - 719468          // 719,468 days from 0000-03-01 to 1970-01-01
-}
-
-// dateOf is the inverse of dayNumber.
-func dateOf(n int) (domain.Date, error) {
-	n += 719468
-	era := floorDiv(n, 146097)
-	doe := n - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	day := doy - (153*mp+2)/5 + 1
-	month := (mp+2)%12 + 1
-	year := yoe + era*400
-	if month <= 2 {
-		year++
-	}
-	return domain.NewDate(year, time.Month(month), day)
-}
-
-func floorDiv(a, b int) int {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
 }

@@ -361,34 +361,6 @@ func TestRestoreRefusesADamagedSnapshot(t *testing.T) {
 	})
 }
 
-func TestDayNumbers(t *testing.T) {
-	for _, tc := range []struct {
-		date string
-		n    int
-	}{
-		{"1970-01-01", 0}, {"1969-12-31", -1}, {"2000-02-29", 11016}, {"2000-03-01", 11017},
-		{"2026-05-15", 20588}, {"1900-03-01", -25508}, {"0001-01-01", -719162}, {"9999-12-31", 2932896},
-	} {
-		if got := dayNumber(d(t, tc.date)); got != tc.n {
-			t.Errorf("dayNumber(%s) = %d, want %d", tc.date, got, tc.n)
-		}
-	}
-	// Every day of four centuries, against the standard library.
-	start := time.Date(1899, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 146097 + 800 {
-		tm := start.AddDate(0, 0, i)
-		want := int(tm.Unix() / 86400)
-		date := domain.DateIn(tm, time.UTC)
-		if got := dayNumber(date); got != want {
-			t.Fatalf("dayNumber(%s) = %d, want %d", date, got, want)
-		}
-		back, err := dateOf(want)
-		if err != nil || back != date {
-			t.Fatalf("dateOf(%d) = %s, %v; want %s", want, back, err, date)
-		}
-	}
-}
-
 // A participant of the demo data's shape: 30 meetings, 9 employer
 // contacts, a few goals, a placement.
 func demoShaped(t testing.TB) domain.Participant {
