@@ -301,6 +301,10 @@ func (s *Service) encode(ctx context.Context, h history, events []domain.Event, 
 			if has {
 				return nil, fmt.Errorf("event %d (%s): personal data after erasure", i, typ)
 			}
+		} else if h.sealed {
+			if payload, err = s.keys.SealEventWithExistingKey(ctx, h.stream, id, payload); err != nil {
+				return nil, err
+			}
 		} else if payload, err = s.keys.SealEvent(ctx, h.stream, id, payload); err != nil {
 			return nil, err
 		}

@@ -28,6 +28,9 @@ type history struct {
 	// folded is the participant these events fold to, once asked for;
 	// shared by the copies of this version of the history.
 	folded *foldedParticipant
+	// sealed: an event holds a sealed personal member, so the stream's
+	// data key exists and a missing one is never replaced by a new one.
+	sealed bool
 }
 
 // foldedParticipant is a history's participant, folded once, when first
@@ -124,12 +127,19 @@ func (s *Service) read(ctx context.Context, stream string, from uint64) ([]event
 // the chain, opened (or, after erasure, stripped of their personal
 // members) and decoded.
 func (s *Service) extend(ctx context.Context, h history, newer []eventstore.RecordedEvent) (history, error) {
-	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer), folded: &foldedParticipant{}}
+	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer), folded: &foldedParticipant{}, sealed: h.sealed}
 	out.events = slices.Grow(slices.Clip(h.events), len(newer))
 	next := h.next()
 	for _, ev := range newer {
 		if ev.Revision != next {
 			return history{}, fmt.Errorf("read %s: event %s: %w: revision %d where %d was expected", h.stream, ev.ID, chain.ErrBroken, ev.Revision, next)
+		}
+		if !out.sealed {
+			has, err := personaldata.HasPersonal(ev.Data)
+			if err != nil {
+				return history{}, fmt.Errorf("read %s: event %s: %w", h.stream, ev.ID, err)
+			}
+			out.sealed = has
 		}
 		data, err := s.open(ctx, out, ev)
 		if err != nil {
@@ -157,7 +167,11 @@ func (s *Service) open(ctx context.Context, h history, ev eventstore.RecordedEve
 	}
 	// A participant who is not erased has their key: a missing one is a
 	// lost key store, not an erasure, and is not shown as one.
-	return s.keys.OpenEvent(ctx, h.stream, ev.ID, ev.Data)
+	data, err := s.keys.OpenEvent(ctx, h.stream, ev.ID, ev.Data)
+	if errors.Is(err, personaldata.ErrNoKey) {
+		return nil, fmt.Errorf("%w: %w", personaldata.ErrKeyStoreUnavailable, err)
+	}
+	return data, err
 }
 
 // holdsErasure reports whether events include PersonalDataErased.

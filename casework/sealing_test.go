@@ -21,6 +21,7 @@ import (
 	"github.com/caseledger/caseledger/eventstore/bolt"
 	"github.com/caseledger/caseledger/personaldata"
 	"github.com/caseledger/caseledger/personaldata/keyfile"
+	"github.com/caseledger/caseledger/personaldata/keystoretest"
 )
 
 // Markers of personal data: they must never be in the store's bytes.
@@ -246,6 +247,36 @@ func TestALostKeyIsAnErrorNotAnErasure(t *testing.T) {
 	}
 	if _, _, err := newService(t, store, casework.Options{}).Load(context.Background(), stream); !errors.Is(err, personaldata.ErrNoKey) {
 		t.Fatalf("err = %v, want ErrNoKey", err)
+	}
+}
+
+// A key lost while the process runs (a key volume gone, its key no longer
+// in memory) fails the next write with personal data as the key store's
+// unavailability: no new key is made for a participant whose earlier
+// personal data are sealed under the lost one.
+func TestALostKeyIsNeverReplacedByANewOne(t *testing.T) {
+	store := openStore(t)
+	keys := keystoretest.Keyring(t, store.dir)
+	svc := newService(t, store, casework.Options{Keys: keys})
+	stream := domain.ParticipantStream(uuid.New())
+	execute(t, svc, stream, enrol(t, enrolment(t)))
+	if _, _, err := svc.Load(context.Background(), stream); err != nil { // the history is cached, opened
+		t.Fatal(err)
+	}
+	if err := os.Remove(keyFile(store, stream)); err != nil {
+		t.Fatal(err)
+	}
+	keys.Forget(personaldata.KeyID(stream))
+	before := len(stored(t, store))
+	_, err := svc.Execute(context.Background(), stream, request(""), meetingWithMinutes(date(t, "2026-03-09")))
+	if !errors.Is(err, personaldata.ErrKeyStoreUnavailable) || !errors.Is(err, personaldata.ErrNoKey) {
+		t.Fatalf("a write after the key was lost: %v, want the key store unavailable", err)
+	}
+	if exists(t, keyFile(store, stream)) {
+		t.Error("a new key was made for the participant")
+	}
+	if after := len(stored(t, store)); after != before {
+		t.Errorf("%d events appended", after-before)
 	}
 }
 

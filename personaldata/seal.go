@@ -40,6 +40,24 @@ type sealedMember struct {
 // key, which is created if the stream has none. Data without a personal
 // member (or with null) are returned as they are, and create no key.
 func (k *Keyring) SealEvent(ctx context.Context, stream string, id uuid.UUID, data []byte) ([]byte, error) {
+	return k.seal(ctx, stream, id, data, true)
+}
+
+// SealEventWithExistingKey is SealEvent for a stream that holds sealed
+// personal data already: its data key must be in the store, and a missing
+// one fails with an error matching both ErrNoKey and
+// ErrKeyStoreUnavailable, never makes a new key. A key store that lost
+// the key, or a key volume not mounted, must not leave one participant's
+// data under two keys, the older of them unreadable.
+func (k *Keyring) SealEventWithExistingKey(ctx context.Context, stream string, id uuid.UUID, data []byte) ([]byte, error) {
+	out, err := k.seal(ctx, stream, id, data, false)
+	if errors.Is(err, ErrNoKey) {
+		return nil, fmt.Errorf("%w: %w", ErrKeyStoreUnavailable, err)
+	}
+	return out, err
+}
+
+func (k *Keyring) seal(ctx context.Context, stream string, id uuid.UUID, data []byte, create bool) ([]byte, error) {
 	members, i, err := personalOf(data)
 	if err != nil {
 		return nil, fmt.Errorf("seal event %s: %w", id, err)
@@ -57,7 +75,7 @@ func (k *Keyring) SealEvent(ctx context.Context, stream string, id uuid.UUID, da
 	if err := ValidateKeyID(keyID); err != nil {
 		return nil, fmt.Errorf("seal event %s: %w", id, err)
 	}
-	aead, err := k.dataKey(ctx, keyID, true)
+	aead, err := k.dataKey(ctx, keyID, create)
 	if err != nil {
 		return nil, fmt.Errorf("seal event %s: %w", id, err)
 	}
