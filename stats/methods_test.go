@@ -112,6 +112,32 @@ func TestPairedTByHand(t *testing.T) {
 	}
 }
 
+// The published example: Student's (1908) sleep data of Cushny and
+// Peebles, extra hours of sleep of ten patients under two drugs, as R's
+// t.test(extra[11:20], extra[1:10], paired = TRUE) reports it. Changes
+// (drug 2 less drug 1) 1.2 2.4 1.3 1.3 0.0 1.0 1.8 0.8 4.6 1.4: sum 15.8,
+// mean 1.58; squared deviations sum to 13.616, so sd = √(13.616/9) =
+// 1.229995 and se = 1.229995/√10 = 0.388959; t = 1.58/0.388959 = 4.062128
+// on 9 df; t(0.975, 9) = 2.262157, so the interval is 1.58 ± 0.879886 =
+// [0.700114, 2.459886]; p = 0.002833; d_z = 1.58/1.229995 = 1.284558.
+func TestPairedTStudentsSleepData(t *testing.T) {
+	drug1 := []float64{0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0}
+	drug2 := []float64{1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4}
+	r := PairedTTest(drug1, drug2)
+	near(t, "mean baseline", r.MeanBaseline, 0.75, 1e-12)
+	near(t, "mean end", r.MeanEnd, 2.33, 1e-12)
+	near(t, "mean change", r.MeanChange, 1.58, 1e-12)
+	near(t, "sd", r.SDChange, 1.229995, 1e-6)
+	near(t, "t", r.T, 4.062128, 1e-6)
+	near(t, "lower", r.Lower, 0.700114, 1e-6)
+	near(t, "upper", r.Upper, 2.459886, 1e-6)
+	near(t, "p", r.P, 0.002833, 1e-6)
+	near(t, "d_z", r.DZ, 1.284558, 1e-6)
+	if r.DF != 9 {
+		t.Errorf("df %d, want 9", r.DF)
+	}
+}
+
 func TestDisclosureBoundaries(t *testing.T) {
 	const k = 5
 	for _, c := range []struct {
