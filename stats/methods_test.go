@@ -89,29 +89,16 @@ func TestKaplanMeierGehan(t *testing.T) {
 	}
 }
 
-// A paired example by hand: baseline 4 5 3 6 5, end 6 6 6 7 8, so the
-// changes are 2 1 3 1 3: mean 2, deviations 0 -1 1 -1 1, sum of squares
-// 4, sd = √(4/4) = 1, se = 1/√5 = 0.447214, t = 2/0.447214 = 4.472136 on
-// 4 df. t(0.975, 4) = 2.776445, so the interval is 2 ± 1.241664 =
-// [0.758336, 3.241664]. With 4 df, F(t) = 1/2 + (3/8)·u·(1 - u²/12),
-// u = t/√(1+t²/4) = 4.472136/√6 = 1.825742: F = 0.5 + 0.375·1.825742·
-// 0.722222 = 0.994472, p = 2·(1 - F) = 0.011056. d_z = 2/1 = 2.
-func TestPairedTByHand(t *testing.T) {
-	r := PairedTTest([]float64{4, 5, 3, 6, 5}, []float64{6, 6, 6, 7, 8})
-	near(t, "mean baseline", r.MeanBaseline, 4.6, 1e-12)
-	near(t, "mean end", r.MeanEnd, 6.6, 1e-12)
-	near(t, "mean change", r.MeanChange, 2, 1e-12)
-	near(t, "sd", r.SDChange, 1, 1e-12)
-	near(t, "t", r.T, 4.472136, 1e-6)
-	near(t, "lower", r.Lower, 0.758336, 1e-6)
-	near(t, "upper", r.Upper, 3.241664, 1e-6)
-	near(t, "p", r.P, 0.011056, 1e-6)
-	near(t, "d_z", r.DZ, 2, 1e-12)
-	if r.DF != 4 {
-		t.Errorf("df %d, want 4", r.DF)
-	}
-}
-
+// Paired t, worked in full:
+//
+// By hand: baseline 4 5 3 6 5, end 6 6 6 7 8, so the changes are 2 1 3 1
+// 3: mean 2, deviations 0 -1 1 -1 1, sum of squares 4, sd = √(4/4) = 1,
+// se = 1/√5 = 0.447214, t = 2/0.447214 = 4.472136 on 4 df. t(0.975, 4) =
+// 2.776445, so the interval is 2 ± 1.241664 = [0.758336, 3.241664]. With
+// 4 df, F(t) = 1/2 + (3/8)·u·(1 - u²/12), u = t/√(1+t²/4) =
+// 4.472136/√6 = 1.825742: F = 0.5 + 0.375·1.825742·0.722222 = 0.994472,
+// p = 2·(1 - F) = 0.011056. d_z = 2/1 = 2.
+//
 // The published example: Student's (1908) sleep data of Cushny and
 // Peebles, extra hours of sleep of ten patients under two drugs, as R's
 // t.test(extra[11:20], extra[1:10], paired = TRUE) reports it. Changes
@@ -120,21 +107,37 @@ func TestPairedTByHand(t *testing.T) {
 // 1.229995 and se = 1.229995/√10 = 0.388959; t = 1.58/0.388959 = 4.062128
 // on 9 df; t(0.975, 9) = 2.262157, so the interval is 1.58 ± 0.879886 =
 // [0.700114, 2.459886]; p = 0.002833; d_z = 1.58/1.229995 = 1.284558.
-func TestPairedTStudentsSleepData(t *testing.T) {
-	drug1 := []float64{0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0}
-	drug2 := []float64{1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4}
-	r := PairedTTest(drug1, drug2)
-	near(t, "mean baseline", r.MeanBaseline, 0.75, 1e-12)
-	near(t, "mean end", r.MeanEnd, 2.33, 1e-12)
-	near(t, "mean change", r.MeanChange, 1.58, 1e-12)
-	near(t, "sd", r.SDChange, 1.229995, 1e-6)
-	near(t, "t", r.T, 4.062128, 1e-6)
-	near(t, "lower", r.Lower, 0.700114, 1e-6)
-	near(t, "upper", r.Upper, 2.459886, 1e-6)
-	near(t, "p", r.P, 0.002833, 1e-6)
-	near(t, "d_z", r.DZ, 1.284558, 1e-6)
-	if r.DF != 9 {
-		t.Errorf("df %d, want 9", r.DF)
+func TestPairedTWorkedExamples(t *testing.T) {
+	for _, c := range []struct {
+		name                          string
+		baseline, end                 []float64
+		meanBaseline, meanEnd, change float64
+		sd, tStat, lower, upper, p    float64
+		dz                            float64
+		df                            int
+	}{
+		{"by hand", []float64{4, 5, 3, 6, 5}, []float64{6, 6, 6, 7, 8},
+			4.6, 6.6, 2, 1, 4.472136, 0.758336, 3.241664, 0.011056, 2, 4},
+		{"Student's sleep data",
+			[]float64{0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0},
+			[]float64{1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4},
+			0.75, 2.33, 1.58, 1.229995, 4.062128, 0.700114, 2.459886, 0.002833, 1.284558, 9},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := PairedTTest(c.baseline, c.end)
+			near(t, "mean baseline", r.MeanBaseline, c.meanBaseline, 1e-12)
+			near(t, "mean end", r.MeanEnd, c.meanEnd, 1e-12)
+			near(t, "mean change", r.MeanChange, c.change, 1e-12)
+			near(t, "sd", r.SDChange, c.sd, 1e-6)
+			near(t, "t", r.T, c.tStat, 1e-6)
+			near(t, "lower", r.Lower, c.lower, 1e-6)
+			near(t, "upper", r.Upper, c.upper, 1e-6)
+			near(t, "p", r.P, c.p, 1e-6)
+			near(t, "d_z", r.DZ, c.dz, 1e-6)
+			if r.DF != c.df {
+				t.Errorf("df %d, want %d", r.DF, c.df)
+			}
+		})
 	}
 }
 
