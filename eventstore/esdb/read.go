@@ -194,13 +194,8 @@ func (s *Store) readAllForwards(ctx context.Context, c *kurrent.Client, progress
 			}
 			after = e.Position.Commit
 			start = e.Position
-			if stream, ok := s.visible(e.StreamID); ok {
-				ev, err := record(stream, e)
-				if err != nil {
-					convErr = err
-					return false
-				}
-				out = append(out, ev)
+			if out, convErr = s.appendVisible(out, e); convErr != nil {
+				return false
 			}
 			return limit == 0 || len(out) < limit
 		})
@@ -211,6 +206,20 @@ func (s *Store) readAllForwards(ctx context.Context, c *kurrent.Client, progress
 			return out, err
 		}
 	}
+}
+
+// appendVisible appends e to out, converted, when its stream is one the
+// port shows (see visible).
+func (s *Store) appendVisible(out []eventstore.RecordedEvent, e *kurrent.RecordedEvent) ([]eventstore.RecordedEvent, error) {
+	stream, ok := s.visible(e.StreamID)
+	if !ok {
+		return out, nil
+	}
+	ev, err := record(stream, e)
+	if err != nil {
+		return out, err
+	}
+	return append(out, ev), nil
 }
 
 func (s *Store) readAllBackwards(ctx context.Context, c *kurrent.Client, progress func(), from uint64, limit int) ([]eventstore.RecordedEvent, error) {
@@ -234,13 +243,8 @@ func (s *Store) readAllBackwards(ctx context.Context, c *kurrent.Client, progres
 				return false
 			}
 			start = e.Position
-			if stream, ok := s.visible(e.StreamID); ok {
-				ev, err := record(stream, e)
-				if err != nil {
-					convErr = err
-					return false
-				}
-				out = append(out, ev)
+			if out, convErr = s.appendVisible(out, e); convErr != nil {
+				return false
 			}
 			return limit == 0 || len(out) < limit
 		})
