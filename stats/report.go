@@ -117,6 +117,11 @@ func Compute(ctx context.Context, store LogReader, req Request) (Report, error) 
 	if err := knownAtInLog(ctx, store, req.KnownAt); err != nil {
 		return Report{}, err
 	}
+	return compute(ctx, store, req)
+}
+
+// compute is Compute of a request already checked.
+func compute(ctx context.Context, store LogReader, req Request) (Report, error) {
 	m := NewModel(store)
 	if err := m.replay(ctx, store, req.KnownAt); err != nil {
 		return Report{}, err

@@ -64,7 +64,7 @@ func (s Reports) Compute(ctx context.Context, req Request) (Report, error) {
 			return Report{}, err
 		}
 	}
-	return Compute(ctx, s.Log, req)
+	return compute(ctx, s.Log, req)
 }
 
 // fromModel answers req from the model, or says why it cannot.
