@@ -26,6 +26,7 @@ type gate struct {
 	eventstore.Store
 	arrived chan struct{} // an append says it waits
 	open    chan error    // an append waits for one value: nil passes it on, an error fails it
+	left    chan struct{} // an append says it gave up waiting: its context ended
 	mu      sync.Mutex
 	sizes   []int // events per append, of those passed on
 }
@@ -38,6 +39,7 @@ func (g *gate) Append(ctx context.Context, stream string, expected eventstore.Ex
 			return eventstore.AppendResult{}, err
 		}
 	case <-ctx.Done():
+		g.left <- struct{}{}
 		return eventstore.AppendResult{}, ctx.Err()
 	}
 	res, err := g.Store.Append(ctx, stream, expected, events...)
@@ -68,7 +70,7 @@ func (g *gate) appends() []int {
 // gated is the fixture's store behind a gate, and a Log writing through it.
 func gated(t *testing.T, f *fixture) (*gate, *audit.Log) {
 	t.Helper()
-	g := &gate{Store: f.store, arrived: make(chan struct{}, 100), open: make(chan error)}
+	g := &gate{Store: f.store, arrived: make(chan struct{}, 100), open: make(chan error), left: make(chan struct{}, 100)}
 	svc, err := casework.New(g, casework.Options{Now: f.clock, Keys: keystoretest.Keyring(t, f.dir)})
 	if err != nil {
 		t.Fatal(err)
@@ -290,6 +292,7 @@ func TestGroupCommitCancellation(t *testing.T) {
 		t.Errorf("cancelled while queued: %v", err)
 	}
 	g.open <- nil
+	g.waiting(t) // u-stay's append; g.waiting below then waits for u-alone's
 	g.open <- nil
 	stored(t, append([]call{first}, stay...)...)
 
@@ -300,6 +303,14 @@ func TestGroupCommitCancellation(t *testing.T) {
 	give()
 	if err := <-c.err; !errors.Is(err, audit.ErrNotRecorded) {
 		t.Errorf("cancelled while appended: %v", err)
+	}
+	// The caller returns at once; the abandoned append leaves the gate
+	// when the log cancels it. Until then it could take the next opening,
+	// which is u-last's.
+	select {
+	case <-g.left:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the abandoned append did not leave the gate")
 	}
 	last := start(ctx, log, access("u-last", uuid.New(), domain.ViewParticipant))
 	g.open <- nil
