@@ -108,15 +108,27 @@ func TestDecodePublicEvent(t *testing.T) {
 			}
 		}
 	}
-	for _, tc := range []struct{ name, typ, data string }{
-		{"unknown type", "MeetingMissed", `{}`},
-		{"not JSON", TypeMeetingHeld, `{"date":`},
-		{"a date that does not exist", TypeMeetingHeld, `{"date":"2026-02-30","kind":"guidance"}`},
-		{"a correction that is not JSON", TypeEntryCorrected, `[`},
+	// A stored value may be personal data: an error names where, never what.
+	for _, tc := range []struct{ name, typ, data, where string }{
+		{"unknown type", "MeetingMissed", `{}`, ""},
+		{"not JSON", TypeMeetingHeld, `{"date":`, ""},
+		{"a date that does not exist", TypeMeetingHeld, `{"date":"2026-02-30","kind":"guidance"}`, "/date"},
+		{"a name where a kind goes", TypeMeetingHeld, `{"date":"2026-02-03","kind":{"name":"Kari Nordmann"}}`, "/kind"},
+		{"a number where a date goes", TypeMeetingHeld, `{"date":31129912345}`, "/date"},
+		{"a correction that is not JSON", TypeEntryCorrected, `[`, ""},
 	} {
 		_, err := DecodePublicEvent(tc.typ, []byte(tc.data))
 		if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownEventType) {
 			t.Errorf("%s: %v, want ErrMalformed or ErrUnknownEventType", tc.name, err)
+			continue
+		}
+		for _, value := range []string{"Kari", "31129912345", "2026-02-30"} {
+			if strings.Contains(err.Error(), value) {
+				t.Errorf("%s: the error %q quotes the stored value %s", tc.name, err, value)
+			}
+		}
+		if !strings.Contains(err.Error(), tc.where) {
+			t.Errorf("%s: the error %q does not say where (%s)", tc.name, err, tc.where)
 		}
 	}
 }

@@ -1,8 +1,7 @@
 package stats
 
 import (
-	"errors"
-	"time"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/caseledger/caseledger/domain"
 )
@@ -52,33 +51,12 @@ func addDays(d day, n int) day {
 	return d + day(n)
 }
 
-var errBadDay = errors.New("date must be written YYYY-MM-DD")
-
-// jsonDay is a day in an event's JSON.
+// jsonDay is a day in an event's JSON, decoded as domain.Date decodes it.
 type jsonDay day
 
-// UnmarshalJSON reads "YYYY-MM-DD" or null as domain.Date does, without
-// going through encoding/json again, which is most of what a date costs
-// to decode.
-func (d *jsonDay) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*d = 0
-		return nil
-	}
-	if len(b) != 12 || b[0] != '"' || b[11] != '"' || b[5] != '-' || b[8] != '-' {
-		return errBadDay
-	}
-	var n [3]int
-	for i, part := range [3][]byte{b[1:5], b[6:8], b[9:11]} {
-		for _, c := range part {
-			if c < '0' || c > '9' {
-				return errBadDay
-			}
-			n[i] = n[i]*10 + int(c-'0')
-		}
-	}
-	date, err := domain.NewDate(n[0], time.Month(n[1]), n[2])
-	if err != nil {
+func (d *jsonDay) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var date domain.Date
+	if err := date.UnmarshalJSONFrom(dec); err != nil {
 		return err
 	}
 	*d = jsonDay(dayOf(date))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/audit"
@@ -133,8 +133,8 @@ func (m *Model) Len() int {
 }
 
 // payload is the union of the public members the facts need, of every
-// participant event the fold reads. encoding/json skips the rest, the
-// sealed "personal" member included.
+// participant event the fold reads. JSON v2 skips the rest, the sealed
+// "personal" member included.
 type payload struct {
 	Episode    int     `json:"episode"`
 	Programme  string  `json:"programme"`
@@ -228,7 +228,7 @@ func (m *Model) applyParticipant(ctx context.Context, ev eventstore.RecordedEven
 		p := domain.FoldParticipant(h)
 		refolded = &p
 	case folded(ev.Type):
-		if err := json.Unmarshal(ev.Data, &x); err != nil {
+		if err := jsonv2.Unmarshal(ev.Data, &x); err != nil {
 			return fmt.Errorf("event %s (%s) in %s: decode: %w", ev.ID, ev.Type, ev.Stream, err)
 		}
 	}

@@ -38,11 +38,13 @@ func newProjections(store eventstore.Store, dataDir string, opts projections.Opt
 }
 
 func runRebuild(ctx context.Context, e *env, args []string) (err error) {
-	fs := newFlagSet("rebuild", "caseledger rebuild [--data DIR] [--store CONNECTION]")
+	fs := newFlagSet("rebuild", "caseledger rebuild [--data DIR] [--store CONNECTION] [--cpuprofile FILE]")
 	var dataDir string
 	fs.StringVar(&dataDir, "data", defaultDataDir, "data directory: the event store and the read models' snapshots")
 	fs.fromEnv("data", "CASELEDGER_DATA")
 	storeFlag := addStoreFlag(fs)
+	var prof string
+	fs.StringVar(&prof, "cpuprofile", "", "write a CPU profile of the rebuild to this file")
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}
@@ -59,6 +61,13 @@ func runRebuild(ctx context.Context, e *env, args []string) (err error) {
 	models, runner, err := newProjections(store, dataDir, projections.Options{Logger: log})
 	if err != nil {
 		return err
+	}
+	if prof != "" {
+		stopProfile, err := startCPUProfile(prof)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	start := time.Now()
 	bar := progressBar{w: e.stderr, start: start}

@@ -1,9 +1,6 @@
 package caseload
 
 import (
-	"errors"
-	"time"
-
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/caseledger/caseledger/domain"
@@ -33,45 +30,11 @@ func (d day) date() domain.Date {
 	return out
 }
 
-var errBadDate = errors.New("date must be written YYYY-MM-DD")
-
-// UnmarshalJSONFrom reads "YYYY-MM-DD" or null straight from the token,
-// without a second pass of the decoder over it.
+// UnmarshalJSONFrom reads a date as domain.Date does, straight from the
+// token.
 func (d *day) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	v, err := dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	return d.UnmarshalJSON(v)
-}
-
-// UnmarshalJSON reads "YYYY-MM-DD" or null.
-func (d *day) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*d = 0
-		return nil
-	}
-	if len(b) != 12 || b[0] != '"' || b[11] != '"' || b[5] != '-' || b[8] != '-' {
-		return errBadDate
-	}
-	num := func(s []byte) (int, bool) {
-		n := 0
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
-	}
-	y, ok1 := num(b[1:5])
-	m, ok2 := num(b[6:8])
-	dd, ok3 := num(b[9:11])
-	if !ok1 || !ok2 || !ok3 {
-		return errBadDate
-	}
-	date, err := domain.NewDate(y, time.Month(m), dd)
-	if err != nil {
+	var date domain.Date
+	if err := date.UnmarshalJSONFrom(dec); err != nil {
 		return err
 	}
 	*d = dayOf(date)
