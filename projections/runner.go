@@ -128,53 +128,194 @@ func (r *Runner) Run(ctx context.Context) error {
 
 // Rebuild builds every projection from the start of the log up to its
 // head at the time of the call, ignoring snapshots, and writes their
-// snapshots. The projections are built side by side, each reading the log
-// on its own, so that a rebuild of several uses every core. progress, when
-// set, is called from time to time, one call at a time, with the number of
-// events applied by every projection together, the position the slowest
-// has reached and the head position.
+// snapshots. The log is read once for all of them, and each projection
+// applies it on a goroutine of its own, so that a rebuild of several uses
+// every core. progress, when set, is called from time to time, one call
+// at a time, with the number of events applied by every projection
+// together, the position the slowest has reached and the head position.
 func (r *Runner) Rebuild(ctx context.Context, progress func(applied, position, head uint64)) error {
-	head, err := r.head(ctx)
+	h, err := r.head(ctx)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sum := progressSum{report: progress, head: head.Position,
+	head := h.Position
+	sum := progressSum{report: progress, head: head,
 		applied: make([]uint64, len(r.tracked)), position: make([]uint64, len(r.tracked))}
-	errs := make([]error, len(r.tracked))
-	var wg sync.WaitGroup
-	for i, t := range r.tracked {
-		wg.Go(func() {
-			errs[i] = r.rebuild(ctx, t, head.Position, sum.of(i))
-			if errs[i] != nil {
-				cancel() // the others' work is wasted: the rebuild failed
-			}
-		})
+	for _, t := range r.tracked {
+		t.p.Reset()
+		t.position.Store(0)
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
-
-// rebuild builds t from the start of the log up to head.
-func (r *Runner) rebuild(ctx context.Context, t *tracked, head uint64, progress func(applied, position, head uint64)) error {
-	t.p.Reset()
-	t.position.Store(0)
 	if head > 0 {
-		if err := r.follow(ctx, t, head, progress); err != nil {
+		if err := r.fanOut(ctx, head, &sum); err != nil {
 			return err
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return err // half built: keep the old snapshot
+		return err // half built: keep the old snapshots
 	}
 	if r.opts.Dir == "" {
 		return nil
 	}
-	return r.snapshot(t)
+	errs := make([]error, len(r.tracked))
+	var wg sync.WaitGroup
+	for i, t := range r.tracked {
+		wg.Go(func() { errs[i] = r.snapshot(t) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// rebuildBatch is how many events of the log a rebuild hands to the
+// projections at a time: enough that handing them over costs little per
+// event, few enough that the batches in flight stay small.
+const rebuildBatch = 512
+
+// fanOut reads the log up to head once and hands it, in batches, to every
+// projection, each applying on a goroutine of its own the events its
+// filter passes. The first failure stops them all.
+func (r *Runner) fanOut(ctx context.Context, head uint64, sum *progressSum) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	feeds := make([]chan []eventstore.RecordedEvent, len(r.tracked))
+	errs := make([]error, len(r.tracked)+1)
+	var wg sync.WaitGroup
+	for i, t := range r.tracked {
+		feeds[i] = make(chan []eventstore.RecordedEvent, 4)
+		wg.Go(func() {
+			if errs[i] = r.applyFeed(ctx, t, feeds[i], head, sum.of(i)); errs[i] != nil {
+				cancel() // the others' work is wasted: the rebuild failed
+			}
+		})
+	}
+	if errs[len(r.tracked)] = r.readInto(ctx, head, feeds); errs[len(r.tracked)] != nil {
+		cancel()
+	}
+	// Closed after any cancel, so that a projection that sees its feed end
+	// sees why.
+	for _, f := range feeds {
+		close(f)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// readInto reads the log up to head, the events any projection needs, and
+// sends it in batches to every feed.
+func (r *Runner) readInto(ctx context.Context, head uint64, feeds []chan []eventstore.RecordedEvent) error {
+	sub, err := r.store.Subscribe(ctx, eventstore.SubscribeOptions{Filter: r.union()})
+	if err != nil {
+		return fmt.Errorf("projections: rebuild: subscribe: %w", err)
+	}
+	defer sub.Close()
+	send := func(batch []eventstore.RecordedEvent) error {
+		for _, f := range feeds {
+			select {
+			case f <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+	batch := make([]eventstore.RecordedEvent, 0, rebuildBatch)
+	for {
+		msg, err := sub.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("projections: rebuild: read the log: %w", err)
+		}
+		if msg.CaughtUp {
+			// Nothing more up to head passes the filter.
+			return send(batch)
+		}
+		batch = append(batch, *msg.Event)
+		if msg.Event.Position >= head {
+			return send(batch)
+		}
+		if len(batch) == rebuildBatch {
+			if err := send(batch); err != nil {
+				return err
+			}
+			batch = make([]eventstore.RecordedEvent, 0, rebuildBatch)
+		}
+	}
+}
+
+// union is a filter every event some projection needs passes.
+func (r *Runner) union() eventstore.Filter {
+	var u eventstore.Filter
+	allStreams, allTypes := false, false
+	for _, t := range r.tracked {
+		f := t.p.Filter()
+		allStreams = allStreams || len(f.StreamPrefixes) == 0
+		allTypes = allTypes || len(f.EventTypes) == 0
+		u.StreamPrefixes = append(u.StreamPrefixes, f.StreamPrefixes...)
+		u.EventTypes = append(u.EventTypes, f.EventTypes...)
+	}
+	if allStreams {
+		u.StreamPrefixes = nil
+	}
+	if allTypes {
+		u.EventTypes = nil
+	}
+	return u
+}
+
+// applyFeed applies to t the events of the batches from feed that t's
+// filter passes. The batches are shared with the other projections: read
+// only.
+func (r *Runner) applyFeed(ctx context.Context, t *tracked, feed <-chan []eventstore.RecordedEvent, head uint64, progress func(applied, position, head uint64)) error {
+	f := t.p.Filter()
+	reported := t.applied.Load()
+	for batch := range feed {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var (
+			last    *eventstore.RecordedEvent
+			applied uint64
+		)
+		for i := range batch {
+			ev := &batch[i]
+			if !f.Match(ev.Stream, ev.Type) {
+				continue
+			}
+			if err := t.p.Apply(ctx, *ev); err != nil {
+				aerr := &ApplyError{Projection: t.p.Name(), EventID: ev.ID, Stream: ev.Stream, Type: ev.Type, Position: ev.Position, Err: err}
+				r.stop(t, aerr)
+				return aerr
+			}
+			last, applied = ev, applied+1
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		if last != nil {
+			t.applied.Add(applied)
+			t.mu.Lock()
+			t.lastRecorded = last.Recorded
+			t.mu.Unlock()
+		}
+		// Every event of the batch is seen: those the filter does not
+		// pass need nothing.
+		t.position.Store(batch[len(batch)-1].Position)
+		if n := t.applied.Load(); progress != nil && n-reported >= 65536 {
+			progress(n, t.position.Load(), head)
+			reported = n
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t.position.Store(head)
+	t.caughtUp.Store(true)
+	t.notify()
+	if progress != nil {
+		progress(t.applied.Load(), head, head)
+	}
+	return nil
 }
 
 // progressSum adds up the progress of projections rebuilt side by side.

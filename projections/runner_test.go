@@ -1,10 +1,13 @@
 package projections_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,6 +29,7 @@ type recorder struct {
 	name    string
 	version int
 	poison  string
+	prefix  string // of the streams it takes; "rec-" when empty
 
 	mu      sync.Mutex
 	ids     []uuid.UUID
@@ -37,6 +41,9 @@ func newRecorder(name string) *recorder { return &recorder{name: name, version: 
 func (r *recorder) Name() string       { return r.name }
 func (r *recorder) SchemaVersion() int { return r.version }
 func (r *recorder) Filter() eventstore.Filter {
+	if r.prefix != "" {
+		return eventstore.Filter{StreamPrefixes: []string{r.prefix}}
+	}
 	return eventstore.Filter{StreamPrefixes: []string{"rec-"}}
 }
 
@@ -328,6 +335,80 @@ func TestRunnerRebuild(t *testing.T) {
 	waitFor(t, r2, head)
 	if ids, applied := again.state(); !slices.Equal(ids, l.ids) || applied != 0 {
 		t.Errorf("after the rebuild's snapshot: %d events held, %d applied; want %d and 0", len(ids), applied, len(l.ids))
+	}
+}
+
+// A rebuild reads the log once for every projection: each still gets
+// exactly the events its filter passes, in log order, across batches.
+func TestRunnerRebuildSeveral(t *testing.T) {
+	l := newLog(t)
+	var other []uuid.UUID
+	for i := range 7 {
+		l.append(t, "rec-a", "Happened", 300)
+		l.append(t, fmt.Sprintf("other-%d", i), "Happened", 1)
+		evs, err := l.store.ReadStream(context.Background(), fmt.Sprintf("other-%d", i), eventstore.ReadStreamOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other = append(other, evs[0].ID)
+	}
+	head := l.append(t, "rec-b", "Happened", 1)
+	rec, oth := newRecorder("rec"), newRecorder("other")
+	oth.prefix = "other-"
+	r := l.runner(t, projections.Options{Dir: t.TempDir()}, rec, oth)
+	if err := r.Rebuild(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := rec.state(); !slices.Equal(ids, l.ids) {
+		t.Errorf("rec: rebuilt %d events, want %d in log order", len(ids), len(l.ids))
+	}
+	if ids, _ := oth.state(); !slices.Equal(ids, other) {
+		t.Errorf("other: rebuilt %v, want %v", ids, other)
+	}
+	for _, s := range r.Statuses() {
+		if s.Position != head || !s.CaughtUp {
+			t.Errorf("%s: position %d, caught up %v; want %d, true", s.Name, s.Position, s.CaughtUp, head)
+		}
+	}
+}
+
+// A projection that cannot apply an event fails the rebuild loudly: the
+// error names it, the others stop too, and the snapshots of the last good
+// build stay.
+func TestRunnerRebuildStopsAtAPoisonEvent(t *testing.T) {
+	l := newLog(t)
+	dir := t.TempDir()
+	l.append(t, "rec-a", "Happened", 3)
+	good, healthy := newRecorder("good"), newRecorder("healthy")
+	r := l.runner(t, projections.Options{Dir: dir}, good, healthy)
+	if err := r.Rebuild(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, "good.snapshot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.append(t, "rec-a", "Poison", 1)
+	// Far more than the batches a rebuild keeps in flight, so that the
+	// reader must wait for the poisoned projection, which stops it.
+	l.append(t, "rec-a", "Happened", 20_000)
+	poisoned, healthy := newRecorder("good"), newRecorder("healthy")
+	healthy.poison = ""
+	r = l.runner(t, projections.Options{Dir: dir}, poisoned, healthy)
+	err = r.Rebuild(context.Background(), nil)
+	var aerr *projections.ApplyError
+	if !errors.As(err, &aerr) || !errors.Is(err, projections.ErrStopped) || aerr.Projection != "good" || aerr.Type != "Poison" {
+		t.Fatalf("Rebuild = %v, want the ApplyError of projection good at the Poison event", err)
+	}
+	if err := r.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "good") {
+		t.Errorf("Ready = %v, want the stopped projection named", err)
+	}
+	if ids, _ := healthy.state(); len(ids) == len(l.ids) {
+		t.Errorf("the healthy projection applied the whole log (%d events) although the rebuild had failed", len(ids))
+	}
+	after, err := os.ReadFile(filepath.Join(dir, "good.snapshot"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the snapshot of the last good build changed (%v)", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -61,6 +62,12 @@ func runRebuild(ctx context.Context, e *env, args []string) (err error) {
 	models, runner, err := newProjections(store, dataDir, projections.Options{Logger: log})
 	if err != nil {
 		return err
+	}
+	if e.getenv("GOGC") == "" {
+		// A rebuild allocates an event's worth for every event and keeps
+		// a little of it: collecting less often makes it about a fifth
+		// faster, for a heap about twice the read models' size.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	if prof != "" {
 		stopProfile, err := startCPUProfile(prof)
