@@ -230,13 +230,12 @@ func participantHandler[C any](c *caseworkRoutes, refs func(*http.Request, C) er
 		if err := c.authorizeStream(r, id); err != nil {
 			return err
 		}
-		res, err := c.svc.Execute(r.Context(), domain.ParticipantStream(id), req,
-			func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
-				p := domain.FoldParticipant(h)
-				if err := decideAgain(r.Context(), p); err != nil {
+		res, err := c.svc.ExecuteParticipant(r.Context(), domain.ParticipantStream(id), req,
+			func(h []domain.Recorded, p *domain.Participant, today domain.Date) ([]domain.Event, error) {
+				if err := decideAgain(r.Context(), *p); err != nil {
 					return nil, err
 				}
-				return decide(h, p, cmd, today)
+				return decide(h, *p, cmd, today)
 			})
 		if err != nil {
 			return writeError(err)
@@ -262,9 +261,9 @@ func (c *caseworkRoutes) enrolNew(w http.ResponseWriter, r *http.Request) error 
 	if req.IdempotencyKey != "" {
 		id = casework.KeyedID(req, "participant")
 	}
-	res, err := c.svc.Execute(r.Context(), domain.ParticipantStream(id), req,
-		func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
-			return domain.Enrol(domain.FoldParticipant(h), cmd, today)
+	res, err := c.svc.ExecuteParticipant(r.Context(), domain.ParticipantStream(id), req,
+		func(_ []domain.Recorded, p *domain.Participant, today domain.Date) ([]domain.Event, error) {
+			return domain.Enrol(*p, cmd, today)
 		})
 	if err != nil {
 		return writeError(err)

@@ -176,12 +176,7 @@ func (s *Service) Participant(ctx context.Context, stream string) (*domain.Parti
 	if len(h.events) == 0 {
 		return nil, 0, fmt.Errorf("load %s: %w", stream, ErrNotFound)
 	}
-	f := h.folded
-	if f == nil {
-		f = &foldedParticipant{}
-	}
-	f.once.Do(func() { f.p = domain.FoldParticipant(h.events) })
-	return &f.p, h.revision(), nil
+	return h.participant(), h.revision(), nil
 }
 
 // Execute decides and appends the events of one command to stream.
@@ -193,6 +188,27 @@ func (s *Service) Participant(ctx context.Context, stream string) (*domain.Parti
 // If the key cannot be destroyed, Execute returns the Result with an error
 // that matches ErrKeyNotDestroyed.
 func (s *Service) Execute(ctx context.Context, stream string, req Request, decide Decision) (Result, error) {
+	return s.execute(ctx, stream, req, func(h history, today domain.Date) ([]domain.Event, error) {
+		return decide(h.events, today)
+	})
+}
+
+// ParticipantDecision is a Decision on a participant stream that is given
+// the participant the history folds to as well. The participant is shared
+// by every caller of that version of the history (see Participant): a
+// decision must not change it.
+type ParticipantDecision func(history []domain.Recorded, p *domain.Participant, today domain.Date) ([]domain.Event, error)
+
+// ExecuteParticipant is Execute for decisions on the folded participant,
+// which it folds once for each version of the history, extending the
+// previous version's rather than folding every event again.
+func (s *Service) ExecuteParticipant(ctx context.Context, stream string, req Request, decide ParticipantDecision) (Result, error) {
+	return s.execute(ctx, stream, req, func(h history, today domain.Date) ([]domain.Event, error) {
+		return decide(h.events, h.participant(), today)
+	})
+}
+
+func (s *Service) execute(ctx context.Context, stream string, req Request, decide func(history, domain.Date) ([]domain.Event, error)) (Result, error) {
 	if req.Stamps != nil && req.IdempotencyKey != "" {
 		return Result{}, fmt.Errorf("write to %s: a request with stamps of several requests cannot carry an idempotency key", stream)
 	}
@@ -209,7 +225,7 @@ func (s *Service) Execute(ctx context.Context, stream string, req Request, decid
 		if req.IfMatch != nil && *req.IfMatch != h.expectedRevision() {
 			return Result{}, fmt.Errorf("write to %s: %w: expected %d, stream is at %d", stream, ErrPreconditionFailed, *req.IfMatch, h.expectedRevision())
 		}
-		events, err := decide(h.events, s.Today())
+		events, err := decide(h, s.Today())
 		if err != nil {
 			return Result{}, err
 		}

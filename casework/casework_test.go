@@ -369,6 +369,72 @@ func TestParticipantIsTheFoldOfTheStreamNow(t *testing.T) {
 	}
 }
 
+// Write by write, the participant a decision is given is the fold of the
+// history it decides on, although each version extends the one before
+// rather than folding the stream again, and no version a caller holds
+// changes: across a void, which only a whole fold resolves, too.
+func TestExecuteParticipantDecidesOnTheFold(t *testing.T) {
+	ctx := context.Background()
+	_, svc, stream := givenEnrolled(t)
+	type held struct {
+		p    *domain.Participant
+		want domain.Participant
+	}
+	var versions []held
+	hold := func(when string) {
+		p, _, err := svc.Participant(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _, err := svc.Load(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := domain.FoldParticipant(h); !reflect.DeepEqual(*p, want) {
+			t.Fatalf("%s: the participant is not the fold of the stream:\n got %+v\nwant %+v", when, *p, want)
+		}
+		versions = append(versions, held{p, domain.FoldParticipant(h)})
+	}
+	record := func(on string) casework.ParticipantDecision {
+		return func(h []domain.Recorded, p *domain.Participant, today domain.Date) ([]domain.Event, error) {
+			if want := domain.FoldParticipant(h); !reflect.DeepEqual(*p, want) {
+				t.Errorf("meeting of %s: decided on %+v, want the fold %+v", on, *p, want)
+			}
+			return domain.RecordMeeting(*p, domain.RecordMeetingCommand{Date: date(t, on), Kind: domain.MeetingKinds()[0]}, today)
+		}
+	}
+	hold("enrolled")
+	var first casework.Result
+	for i, on := range []string{"2026-03-09", "2026-03-10", "2026-03-11"} {
+		res, err := svc.ExecuteParticipant(ctx, stream, request(""), record(on))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = res
+		}
+		hold("after the meeting of " + on)
+	}
+	if _, err := svc.Execute(ctx, stream, request(""), func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
+		return domain.VoidEntry(h, domain.VoidEntryCommand{EntryID: first.EventIDs[0], Reason: domain.VoidRecordedInError}, today)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hold("after the void")
+	if _, err := svc.ExecuteParticipant(ctx, stream, request(""), record("2026-03-12")); err != nil {
+		t.Fatal(err)
+	}
+	hold("after the meeting after the void")
+	if p := versions[len(versions)-1].p; len(p.Meetings) != 3 {
+		t.Errorf("%d meetings, want 3 (four recorded, one voided)", len(p.Meetings))
+	}
+	for i, v := range versions {
+		if !reflect.DeepEqual(*v.p, v.want) {
+			t.Errorf("version %d changed after later writes", i)
+		}
+	}
+}
+
 func TestLoadMissingStream(t *testing.T) {
 	svc := newService(t, openStore(t), casework.Options{})
 	_, _, err := svc.Load(context.Background(), domain.ParticipantStream(uuid.New()))

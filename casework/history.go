@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/caseledger/caseledger/chain"
 	"github.com/caseledger/caseledger/domain"
@@ -38,6 +39,42 @@ type history struct {
 type foldedParticipant struct {
 	once sync.Once
 	p    domain.Participant
+	done atomic.Bool // p is set
+	// from is the participant of the history before newer, the events
+	// this version added: once from is folded, this one extends a clone
+	// of it rather than folding every event again, which is what keeps a
+	// long-lived participant's writes cheap. Both are let go once p is set.
+	from  *foldedParticipant
+	newer []domain.Recorded
+}
+
+// participant is what h folds to (domain.FoldParticipant), shared by
+// every caller, who must not change it.
+func (h history) participant() *domain.Participant {
+	f := h.folded
+	if f == nil {
+		f = &foldedParticipant{}
+	}
+	f.once.Do(func() {
+		defer func() { f.from, f.newer = nil, nil }()
+		if f.from != nil && f.from.done.Load() {
+			p := f.from.p.Clone()
+			extended := true
+			for _, r := range f.newer {
+				if extended = p.Extend(r); !extended {
+					break // a correction or void: only a whole fold resolves it
+				}
+			}
+			if extended {
+				f.p = p
+				f.done.Store(true)
+				return
+			}
+		}
+		f.p = domain.FoldParticipant(h.events)
+		f.done.Store(true)
+	})
+	return &f.p
 }
 
 func emptyHistory(stream string) history {
@@ -127,7 +164,7 @@ func (s *Service) read(ctx context.Context, stream string, from uint64) ([]event
 // the chain, opened (or, after erasure, stripped of their personal
 // members) and decoded.
 func (s *Service) extend(ctx context.Context, h history, newer []eventstore.RecordedEvent) (history, error) {
-	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer), folded: &foldedParticipant{}, sealed: h.sealed}
+	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer), folded: &foldedParticipant{from: h.folded}, sealed: h.sealed}
 	out.events = slices.Grow(slices.Clip(h.events), len(newer))
 	next := h.next()
 	for _, ev := range newer {
@@ -156,6 +193,7 @@ func (s *Service) extend(ctx context.Context, h history, newer []eventstore.Reco
 		out.events = append(out.events, r)
 		next++
 	}
+	out.folded.newer = out.events[len(h.events):]
 	return out, nil
 }
 

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // sampleEvents holds one event of every v1 type with every member set.
@@ -390,7 +393,32 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add(TypeEntryCorrected, []byte(`{"entry_type":"EntryCorrected","replacement":{}}`))
 	f.Add(TypeMeetingHeld, []byte(`{"date":"2026-02-30"}`))
 	f.Add("Nope", []byte(`{}`))
+	// Where JSON v2 and the strict walk could differ: number syntax,
+	// case, duplicates, invalid UTF-8, null.
+	f.Add(TypePlacementChanged, []byte(`{"placement_id":"d0000000-0000-4000-8000-000000000001","date":"2026-04-01","hours_percentage":1e2,"contract":"permanent"}`))
+	f.Add(TypePlacementChanged, []byte(`{"placement_id":"d0000000-0000-4000-8000-000000000001","date":"2026-04-01","hours_percentage":80.0}`))
+	f.Add(TypeMeetingHeld, []byte(`{"Date":"2026-02-03","kind":"guidance"}`))
+	f.Add(TypeMeetingHeld, []byte(`{"date":"2026-02-03","date":"2026-02-04"}`))
+	f.Add(TypeMeetingHeld, []byte("{\"date\":\"2026-02-03\",\"kind\":\"g\xffx\"}"))
+	f.Add(TypeMeetingHeld, []byte(`{"date":null,"kind":null,"personal":null}`))
 	f.Fuzz(func(t *testing.T, typ string, data []byte) {
+		if zero := eventFor(typ); zero != nil {
+			// decodeStrict's fast path must accept nothing the walk
+			// refuses, and decode the same as it.
+			fast, walked := reflect.New(reflect.TypeOf(zero)), reflect.New(reflect.TypeOf(zero))
+			fastErr := jsonv2.Unmarshal(data, fast.Interface(), jsonv2.RejectUnknownMembers(true))
+			walkErr := decodeStrictWalk(data, walked.Interface())
+			object := len(bytes.TrimLeft(data, " \t\r\n")) > 0 && bytes.TrimLeft(data, " \t\r\n")[0] == '{'
+			if fastErr == nil && object {
+				if walkErr != nil {
+					t.Fatalf("JSON v2 accepts what the strict walk refuses (%v): %q", walkErr, data)
+				}
+				nilEmptySlices(fast)
+				if !reflect.DeepEqual(fast.Interface(), walked.Interface()) {
+					t.Fatalf("JSON v2 and the strict walk decode %q differently:\n%#v\n%#v", data, fast.Interface(), walked.Interface())
+				}
+			}
+		}
 		e, err := DecodeEvent(typ, data)
 		if err != nil {
 			if e != nil {
@@ -418,7 +446,21 @@ func FuzzDecodeMetadata(f *testing.F) {
 	data, _ := EncodeMetadata(validMeta())
 	f.Add(data)
 	f.Add([]byte(`{"schema_version":1}`))
+	f.Add(bytes.Replace(data, []byte("Z"), []byte("z"), 1))
+	f.Add(bytes.Replace(data, []byte("Z"), []byte("+00:00"), 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// decodeStrict's fast path accepts nothing the walk refuses.
+		var fast, walked Metadata
+		object := len(bytes.TrimLeft(data, " \t\r\n")) > 0 && bytes.TrimLeft(data, " \t\r\n")[0] == '{'
+		if object && jsonv2.Unmarshal(data, &fast, jsonv2.RejectUnknownMembers(true)) == nil {
+			if err := decodeStrictWalk(data, &walked); err != nil {
+				t.Fatalf("JSON v2 accepts metadata the strict walk refuses (%v): %q", err, data)
+			}
+			nilEmptySlices(reflect.ValueOf(&fast))
+			if !reflect.DeepEqual(fast, walked) {
+				t.Fatalf("JSON v2 and the strict walk decode %q differently:\n%#v\n%#v", data, fast, walked)
+			}
+		}
 		m, err := DecodeMetadata(data)
 		if err == nil && m.Validate() != nil {
 			t.Fatal("decoded metadata that does not validate")

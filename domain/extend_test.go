@@ -85,6 +85,16 @@ func TestExtendIsTheFold(t *testing.T) {
 			h := given(tc.history...)
 			var p Participant
 			for i := range h {
+				// A state shared by readers is extended through a clone,
+				// and must stay as it was.
+				shared, before := FoldParticipant(h[:i]), FoldParticipant(h[:i])
+				clone := shared.Clone()
+				if clone.Extend(h[i]) && !reflect.DeepEqual(clone, FoldParticipant(h[:i+1])) {
+					t.Fatalf("event %d (%s): the extended clone is not the fold", i, h[i].Event.EventType())
+				}
+				if !reflect.DeepEqual(shared, before) {
+					t.Fatalf("event %d (%s): extending a clone changed the state it was cloned from", i, h[i].Event.EventType())
+				}
 				declined := !p.Extend(h[i])
 				if want := containsInt(tc.declined, i); declined != want {
 					t.Fatalf("event %d (%s): Extend declined %v, want %v", i, h[i].Event.EventType(), declined, want)

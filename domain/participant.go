@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -210,6 +211,25 @@ func (p *Participant) Extend(r Recorded) bool {
 	r.Event = ev
 	p.apply(r)
 	return true
+}
+
+// Clone returns a copy of p that shares nothing Extend changes, so that a
+// state shared by readers can be extended into the next one without
+// folding the whole history again. What Extend replaces rather than
+// changes (an exit, a personal section) stays shared.
+func (p Participant) Clone() Participant {
+	c := p
+	c.Episodes = slices.Clone(p.Episodes)
+	c.Team = maps.Clone(p.Team)
+	c.Consents = maps.Clone(p.Consents)
+	c.Goals = slices.Clone(p.Goals)
+	c.Meetings = slices.Clone(p.Meetings)
+	c.Scores = slices.Clone(p.Scores)
+	c.Contacts = slices.Clone(p.Contacts)
+	c.Placements = slices.Clone(p.Placements)
+	c.IncomeSources = slices.Clone(p.IncomeSources)
+	c.Pauses = slices.Clone(p.Pauses)
+	return c
 }
 
 // EffectiveHistory is the history as the fold sees it: every corrected
