@@ -307,7 +307,10 @@ func (s *Service) encode(ctx context.Context, h history, events []domain.Event, 
 			return nil, err
 		}
 		id := ids.id(i)
-		if h.erased {
+		if !domain.HasPersonal(ev) {
+			// Nothing to seal (an access record, a meeting without
+			// minutes): sealing would only parse the payload to find that.
+		} else if h.erased {
 			// The domain refuses personal data after erasure; a key is
 			// never made again for a participant whose key was destroyed.
 			has, err := personaldata.HasPersonal(payload)

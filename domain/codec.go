@@ -228,6 +228,10 @@ func personalType(e Event) reflect.Type {
 	return f.Type.Elem()
 }
 
+// HasPersonal reports whether e carries any personal data: when it does
+// not, its encoding has no personal member to seal.
+func HasPersonal(e Event) bool { return hasPersonal(e) }
+
 // hasPersonal reports whether e carries any personal data.
 func hasPersonal(e Event) bool {
 	e = deref(e)

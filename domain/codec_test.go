@@ -82,6 +82,28 @@ func TestEveryEventTypeRoundTrips(t *testing.T) {
 	}
 }
 
+// The command handler seals only events HasPersonal reports, so an event
+// whose encoding has a personal member must be one of them: else that
+// member would be written in clear.
+func TestHasPersonalIsThePersonalMember(t *testing.T) {
+	for _, full := range sampleEvents(t) {
+		for _, e := range []Event{full, withoutPersonal(full)} {
+			_, data, err := EncodeEvent(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var members map[string]json.RawMessage
+			if err := json.Unmarshal(data, &members); err != nil {
+				t.Fatal(err)
+			}
+			_, member := members["personal"]
+			if member && !HasPersonal(e) {
+				t.Errorf("%s: encoded with a personal member, but HasPersonal is false", e.EventType())
+			}
+		}
+	}
+}
+
 // DecodePublicEvent reads every event type without its personal member,
 // whether that member is in clear, sealed (an object of other members) or
 // gone after erasure.
