@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	// Business dates are counted in Europe/Oslo on every machine, including
 	// those without a system time-zone database.
@@ -159,7 +160,9 @@ func (s *Service) Load(ctx context.Context, stream string) ([]domain.Recorded, u
 	if len(h.events) == 0 {
 		return nil, 0, fmt.Errorf("load %s: %w", stream, ErrNotFound)
 	}
-	return h.events, h.revision(), nil
+	// Clipped: the next version of the history may be appended in place
+	// after it, so a caller's append must copy.
+	return slices.Clip(h.events), h.revision(), nil
 }
 
 // Participant returns the participant a stream's history folds to
@@ -189,7 +192,7 @@ func (s *Service) Participant(ctx context.Context, stream string) (*domain.Parti
 // that matches ErrKeyNotDestroyed.
 func (s *Service) Execute(ctx context.Context, stream string, req Request, decide Decision) (Result, error) {
 	return s.execute(ctx, stream, req, func(h history, today domain.Date) ([]domain.Event, error) {
-		return decide(h.events, today)
+		return decide(slices.Clip(h.events), today)
 	})
 }
 
@@ -204,7 +207,7 @@ type ParticipantDecision func(history []domain.Recorded, p *domain.Participant, 
 // previous version's rather than folding every event again.
 func (s *Service) ExecuteParticipant(ctx context.Context, stream string, req Request, decide ParticipantDecision) (Result, error) {
 	return s.execute(ctx, stream, req, func(h history, today domain.Date) ([]domain.Event, error) {
-		return decide(h.events, h.participant(), today)
+		return decide(slices.Clip(h.events), h.participant(), today)
 	})
 }
 

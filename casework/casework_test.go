@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -432,6 +433,47 @@ func TestExecuteParticipantDecidesOnTheFold(t *testing.T) {
 		if !reflect.DeepEqual(*v.p, v.want) {
 			t.Errorf("version %d changed after later writes", i)
 		}
+	}
+}
+
+// Versions of a history share their events where they can: a version a
+// caller holds never changes, however many loads extend it at once, and a
+// caller may append to what Load returned.
+func TestLoadExtendsHistoriesWithoutChangingOnesHeld(t *testing.T) {
+	ctx := context.Background()
+	store, a, stream := givenEnrolled(t)
+	b := newService(t, store, casework.Options{})
+	held, _, err := a.Load(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(held)
+	for round, on := range []string{"2026-03-09", "2026-03-10", "2026-03-11"} {
+		if _, err := b.Execute(ctx, stream, request(""), meeting(date(t, on))); err != nil {
+			t.Fatal(err)
+		}
+		loaded := make([][]domain.Recorded, 4)
+		var wg sync.WaitGroup
+		for i := range loaded {
+			wg.Go(func() {
+				h, _, err := a.Load(ctx, stream)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				loaded[i] = append(h, domain.Recorded{}) // a caller's own append
+			})
+		}
+		wg.Wait()
+		for i, h := range loaded {
+			if len(h) != round+3 || !reflect.DeepEqual(h[:round+2], loaded[0][:round+2]) {
+				t.Fatalf("round %d: load %d holds %d events, or others than load 0", round, i, len(h))
+			}
+		}
+		if !reflect.DeepEqual(held, want) {
+			t.Fatalf("round %d: the history held before changed", round)
+		}
+		held, want = loaded[0][:round+2], slices.Clone(loaded[0][:round+2])
 	}
 }
 

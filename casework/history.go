@@ -32,6 +32,10 @@ type history struct {
 	// sealed: an event holds a sealed personal member, so the stream's
 	// data key exists and a missing one is never replaced by a new one.
 	sealed bool
+	// extended is set by the first extend of this version, which may then
+	// append to events in place: readers of this version read only up to
+	// its length, so only a second extender must copy.
+	extended *atomic.Bool
 }
 
 // foldedParticipant is a history's participant, folded once, when first
@@ -164,8 +168,14 @@ func (s *Service) read(ctx context.Context, stream string, from uint64) ([]event
 // the chain, opened (or, after erasure, stripped of their personal
 // members) and decoded.
 func (s *Service) extend(ctx context.Context, h history, newer []eventstore.RecordedEvent) (history, error) {
-	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer), folded: &foldedParticipant{from: h.folded}, sealed: h.sealed}
-	out.events = slices.Grow(slices.Clip(h.events), len(newer))
+	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer), folded: &foldedParticipant{from: h.folded}, sealed: h.sealed, extended: new(atomic.Bool)}
+	if h.extended != nil && h.extended.CompareAndSwap(false, true) {
+		// Appending in place, amortized, rather than copying the whole
+		// history for every new version of it.
+		out.events = slices.Grow(h.events, len(newer))
+	} else {
+		out.events = slices.Grow(slices.Clip(h.events), len(newer))
+	}
 	next := h.next()
 	for _, ev := range newer {
 		if ev.Revision != next {
