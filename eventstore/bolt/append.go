@@ -46,6 +46,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := eventstore.ValidateAppend(stream, expected, events, s.opts.MaxEventSize); err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	if err := s.unsyncedErr(); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+	}
 	if err := ctx.Err(); err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
@@ -129,10 +132,20 @@ func (s *Store) commit(batch []*request) {
 	if len(taken) == 0 {
 		return
 	}
+	// Appends queued before a commit could not be synced must not be
+	// answered from it either (one found stored would be, without a sync).
+	if err := s.unsyncedErr(); err != nil {
+		for _, r := range taken {
+			r.done <- outcome{err: fmt.Errorf("append to %s: %w", r.stream, err)}
+		}
+		return
+	}
 	outcomes := make([]outcome, len(taken))
 	start := time.Now()
 	var written counts
+	var txID uint64
 	err := s.db.Update(func(tx *bbolt.Tx) error {
+		txID = uint64(tx.ID())
 		w, err := newTxWriter(tx)
 		if err != nil {
 			return err
@@ -152,6 +165,7 @@ func (s *Store) commit(batch []*request) {
 	})
 	switch {
 	case err == nil:
+		s.synced = txID
 		s.commits.Add(1)
 		s.appends.Add(written.appends)
 		s.events.Add(written.events)
@@ -160,8 +174,14 @@ func (s *Store) commit(batch []*request) {
 	case errors.Is(err, errNothingWritten):
 	default:
 		// bbolt rolled the transaction back; none of it is visible, and the
-		// next commit starts from the last good one.
+		// next commit starts from the last good one. Unless only the sync
+		// of its header failed: bbolt then shows the commit, which the
+		// disk may never hold.
 		s.log.Error("event store commit failed", "err", err, "appends", len(taken), "took", time.Since(start))
+		if s.shownTx() != s.synced {
+			s.unsynced.Store(&err)
+			s.log.Error("event store: a commit was written but not synced; refusing reads and appends until the store is opened again")
+		}
 		for i, r := range taken {
 			outcomes[i] = outcome{err: fmt.Errorf("append to %s: commit: %w: %w", r.stream, eventstore.ErrUnavailable, err)}
 		}

@@ -152,6 +152,18 @@ type Store struct {
 
 	commits, appends, events atomic.Uint64
 
+	// unsynced is the error of a commit that wrote its header but could
+	// not sync it. bbolt then shows the commit to every later transaction,
+	// from the page cache, though the disk may never hold it (a file
+	// system turned read-only, a failing disk): an append sent again
+	// would be answered from it, and lost with it. So once it is set the
+	// store answers nothing, reads included, until the file is opened
+	// again.
+	unsynced atomic.Pointer[error]
+	// synced is the id of the last transaction known to be on the disk;
+	// only the writer goroutine touches it after Open.
+	synced uint64
+
 	streamNames, typeNames *nameCache
 
 	// advised is what the mapping advice last covered; only the writer
@@ -194,6 +206,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open event store %s: %w", path, err)
 	}
+	s.synced = s.shownTx()
 	s.adviseMapping()
 	go s.writeLoop()
 	s.log.Info("event store opened", "page_size", db.Info().PageSize, "advice", opts.Advice.String())
@@ -284,9 +297,32 @@ func (s *Store) view(fn func(*bbolt.Tx) error) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
+	if err := s.unsyncedErr(); err != nil {
+		return err
+	}
 	err := s.db.View(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return eventstore.ErrClosed
 	}
 	return err
+}
+
+// shownTx is the id of the last transaction bbolt shows, 0 if it shows
+// none.
+func (s *Store) shownTx() uint64 {
+	var id uint64
+	if err := s.db.View(func(tx *bbolt.Tx) error { id = uint64(tx.ID()); return nil }); err != nil {
+		return 0
+	}
+	return id
+}
+
+// unsyncedErr is the error every read and append fails with once a commit
+// that bbolt shows could not be synced (see Store.unsynced); nil before.
+func (s *Store) unsyncedErr() error {
+	p := s.unsynced.Load()
+	if p == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: a commit was not synced, though the file shows it; open the store again once the disk is fixed: %w", eventstore.ErrUnavailable, *p)
 }
