@@ -153,10 +153,31 @@ func DecodePublicEvent(typ string, data []byte) (Event, error) {
 		data = public
 	}
 	ptr := reflect.New(reflect.TypeOf(zero))
-	if err := jsonv2.Unmarshal(data, ptr.Interface()); err != nil {
+	if typ == TypeEntryCorrected {
+		if err := jsonv2.Unmarshal(data, ptr.Interface()); err != nil {
+			return nil, fmt.Errorf("decode %s: %w: %v", typ, ErrMalformed, publicDecodeError(err))
+		}
+		return withoutPersonal(ptr.Elem().Interface().(Event)), nil
+	}
+	if err := jsonv2.Unmarshal(data, ptr.Interface(), skipPersonal); err != nil {
 		return nil, fmt.Errorf("decode %s: %w: %v", typ, ErrMalformed, publicDecodeError(err))
 	}
-	return withoutPersonal(ptr.Elem().Interface().(Event)), nil
+	return ptr.Elem().Interface().(Event), nil
+}
+
+// skipPersonal makes JSON v2 skip every personal member unread, sealed or
+// not, leaving the event's Personal nil: a read model has no use for it,
+// and a sealed one is most of an event's bytes. Every personal type of
+// an event is here (TestDecodePublicEvent fails otherwise). Built once:
+// options are immutable, and building them costs more than a decode.
+var skipPersonal = jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
+	skipMember[EnrolmentPersonal](), skipMember[GoalPersonal](), skipMember[NotePersonal](),
+	skipMember[MeetingPersonal](), skipMember[PlacementPersonal](), skipMember[EmployerPersonal](),
+))
+
+// skipMember skips a member of type *T, leaving the pointer nil.
+func skipMember[T any]() *jsonv2.Unmarshalers {
+	return jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ **T) error { return dec.SkipValue() })
 }
 
 // publicDecodeError is jsonError for JSON v2's errors: where it failed,
