@@ -82,20 +82,27 @@ func TestEveryEventTypeRoundTrips(t *testing.T) {
 	}
 }
 
+// encodedMembers is e's encoding, and its members.
+func encodedMembers(t *testing.T, e Event) ([]byte, map[string]json.RawMessage) {
+	t.Helper()
+	_, data, err := EncodeEvent(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		t.Fatal(err)
+	}
+	return data, members
+}
+
 // The command handler seals only events HasPersonal reports, so an event
 // whose encoding has a personal member must be one of them: else that
 // member would be written in clear.
 func TestHasPersonalIsThePersonalMember(t *testing.T) {
 	for _, full := range sampleEvents(t) {
 		for _, e := range []Event{full, withoutPersonal(full)} {
-			_, data, err := EncodeEvent(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var members map[string]json.RawMessage
-			if err := json.Unmarshal(data, &members); err != nil {
-				t.Fatal(err)
-			}
+			_, members := encodedMembers(t, e)
 			_, member := members["personal"]
 			if member && !HasPersonal(e) {
 				t.Errorf("%s: encoded with a personal member, but HasPersonal is false", e.EventType())
@@ -110,14 +117,7 @@ func TestHasPersonalIsThePersonalMember(t *testing.T) {
 func TestDecodePublicEvent(t *testing.T) {
 	sealed := json.RawMessage(`{"sealed":"QUJDRA==","key":"participant-d0000000-0000-4000-8000-000000000001"}`)
 	for _, e := range sampleEvents(t) {
-		_, data, err := EncodeEvent(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var members map[string]json.RawMessage
-		if err := json.Unmarshal(data, &members); err != nil {
-			t.Fatal(err)
-		}
+		data, members := encodedMembers(t, e)
 		forms := map[string][]byte{"in clear": data}
 		if _, ok := members["personal"]; ok {
 			members["personal"] = sealed

@@ -91,18 +91,13 @@ func runSeed(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if e.getenv("GOGC") == "" {
-		// Seeding allocates fast and keeps little: collecting less often
-		// nearly halves the time of a large run, for a few hundred MB.
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	// Seeding allocates fast and keeps little: collecting less often
+	// nearly halves the time of a large run, for a few hundred MB.
+	stop, err := batchRun(e, prof)
+	if err != nil {
+		return err
 	}
-	if prof != "" {
-		stopProfile, err := startCPUProfile(prof)
-		if err != nil {
-			return err
-		}
-		defer stopProfile()
-	}
+	defer stop()
 
 	stats, err := seed.Run(ctx, svc, cfg, e.stderr)
 	if err != nil {
@@ -132,18 +127,35 @@ func printSeedStats(e *env, dataDir string, cfg seed.Config, s seed.Stats) {
 	}
 }
 
-// startCPUProfile profiles the process until the returned stop.
-func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create CPU profile: %w", err)
+// batchRun sets a batch command up: the collector at GOGC 400 unless the
+// environment sets GOGC (a batch job allocates fast and keeps little of
+// it), and a CPU profile into prof when given. stop undoes both.
+func batchRun(e *env, prof string) (stop func(), err error) {
+	var undo []func()
+	stop = func() {
+		for _, f := range slices.Backward(undo) {
+			f()
+		}
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start CPU profile: %w", err)
+	if e.getenv("GOGC") == "" {
+		was := debug.SetGCPercent(400)
+		undo = append(undo, func() { debug.SetGCPercent(was) })
 	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
+	if prof != "" {
+		f, err := os.Create(prof)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("create CPU profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			stop()
+			return nil, fmt.Errorf("start CPU profile: %w", err)
+		}
+		undo = append(undo, func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		})
+	}
+	return stop, nil
 }
