@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore/bolt"
 	"github.com/caseledger/caseledger/projections/caseload"
 	"github.com/caseledger/caseledger/projections/overview"
@@ -133,7 +134,12 @@ func (h *harness) getJSON(t *testing.T, who, path string) (map[string]any, respo
 // the fold of the whole stream gives (known_at at the participant's last
 // event), flags aside.
 func TestOverviewIsTheFoldedView(t *testing.T) {
-	h := newHarness(t)
+	var model *overview.Model
+	h := newHarnessWith(t, harnessSetup{overview: func(t *testing.T, store *bolt.Store) (*overview.Model, api.PositionWaiter) {
+		m, w := runOverview(t, store)
+		model = m
+		return m, w
+	}})
 	ids, last := overviewWorld(t, h)
 	for name, id := range ids {
 		evs := h.events(t, "participant-"+id.String())
@@ -169,6 +175,16 @@ func TestOverviewIsTheFoldedView(t *testing.T) {
 					t.Fatalf("the overview differs from the folded view\noverview: %s\n  folded: %s", a, b)
 				}
 			})
+		}
+		// The model, caught up, answers for the stream as loaded, giving
+		// the items their event ids from it: the reads at min_position
+		// above were its answers, not a fold's.
+		stream := make([]domain.Recorded, len(evs))
+		for i, ev := range evs {
+			stream[i] = domain.Recorded{ID: ev.ID, Stream: ev.Stream, Revision: ev.Revision, Position: ev.Position}
+		}
+		if ov, ok, err := model.Get(id, stream); err != nil || !ok || ov.Revision != evs[len(evs)-1].Revision {
+			t.Errorf("%s: the model answers %v, %v at revision %d, not at the stream's %d", name, ok, err, ov.Revision, evs[len(evs)-1].Revision)
 		}
 	}
 }

@@ -93,7 +93,9 @@ func (o *overviewRoutes) getParticipant(w http.ResponseWriter, r *http.Request) 
 		if len(h) == 0 {
 			return domain.Participant{}, nil
 		}
-		ov, ok, err := o.model.Get(id)
+		// The model holds the revisions of the events that recorded the
+		// items; it gives the items those events' ids from h.
+		ov, ok, err := o.model.Get(id, h)
 		if err != nil {
 			return domain.Participant{}, err
 		}
@@ -102,8 +104,9 @@ func (o *overviewRoutes) getParticipant(w http.ResponseWriter, r *http.Request) 
 			return ov.Participant, nil
 		}
 		// The model has not applied the stream's latest events yet (or,
-		// written to meanwhile, is ahead of what was loaded): the fold of
-		// what was loaded is the state now.
+		// written to meanwhile, is ahead of what was loaded, so that h
+		// may lack events its items were recorded by): the fold of what
+		// was loaded is the state now.
 		return domain.FoldParticipant(h), nil
 	})
 	if err != nil {

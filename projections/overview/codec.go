@@ -1,6 +1,7 @@
 package overview
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,8 +19,17 @@ import (
 // before it (a meeting a week after the last one costs one byte); enum
 // values, programmes, offices and user ids are indexes into the model's
 // table of strings, and employer ids into its table of ids, since every
-// participant repeats the same few of them. Event, goal and placement ids
-// are written whole: they are what a client corrects and voids by.
+// participant repeats the same few of them.
+//
+// The id of the event that recorded an item (an enrolment, exit, goal,
+// meeting, score, contact, placement or pause) is the id of an event of
+// the participant's own stream, corrected or not (a correction keeps the
+// entry's id and place): a row holds that event's revision instead, as the
+// difference from the revision written before it, a byte where the id
+// takes sixteen. Unpacked for Apply, such an item carries a stand-in id
+// that holds the revision (revisionID); Get gives it its real id back from
+// the stream the caller loaded. Goal and placement ids, chosen by clients,
+// and employer ids are not events of the stream and are kept as they are.
 //
 // Every Personal member is nil in what decode returns: the model never
 // holds personal data.
@@ -59,6 +69,95 @@ func (t *table) id(u uuid.UUID) uint32 {
 	return i
 }
 
+// revisionMark begins every stand-in event id. Its version nibble (the
+// high half of byte 6) is 0, which no event id has: the store's ids are
+// random (version 4) or name-based (version 5).
+const revisionMark = "ovrev\x00\x00\x00"
+
+// revisionID is the stand-in id of the event of revision rev.
+func revisionID(rev uint64) uuid.UUID {
+	var u uuid.UUID
+	copy(u[:], revisionMark)
+	binary.BigEndian.PutUint64(u[len(revisionMark):], rev)
+	return u
+}
+
+// revisionOf is the revision a stand-in id holds; ok is false for any
+// other id.
+func revisionOf(u uuid.UUID) (rev uint64, ok bool) {
+	if string(u[:len(revisionMark)]) != revisionMark {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(u[len(revisionMark):]), true
+}
+
+// eventIDs calls f with every event id p holds, each of which is the id
+// of an event of p's stream. The exits are p's own: f may change them.
+func eventIDs(p *domain.Participant, f func(*uuid.UUID)) {
+	for i := range p.Episodes {
+		f(&p.Episodes[i].EnrolmentID)
+		if x := p.Episodes[i].Exit; x != nil {
+			f(&x.EventID)
+		}
+	}
+	for i := range p.Goals {
+		f(&p.Goals[i].EventID)
+	}
+	for i := range p.Meetings {
+		f(&p.Meetings[i].EventID)
+	}
+	for i := range p.Scores {
+		f(&p.Scores[i].EventID)
+	}
+	for i := range p.Contacts {
+		f(&p.Contacts[i].EventID)
+	}
+	for i := range p.Placements {
+		f(&p.Placements[i].EventID)
+	}
+	for i := range p.Pauses {
+		f(&p.Pauses[i].EventID)
+	}
+}
+
+// withStandIns gives every item of p, folded from history, the stand-in
+// id of its event's revision in place of the event's id.
+func withStandIns(p *domain.Participant, history []domain.Recorded) {
+	revs := make(map[uuid.UUID]uint64, len(history))
+	for _, r := range history {
+		revs[r.ID] = r.Revision
+	}
+	eventIDs(p, func(u *uuid.UUID) {
+		if rev, ok := revs[*u]; ok {
+			*u = revisionID(rev)
+		}
+	})
+}
+
+// resolver gives the id of the event of a revision of the participant's
+// stream; ok is false when it does not know that event.
+type resolver func(rev uint64) (id uuid.UUID, ok bool)
+
+// standIns resolves every revision to its stand-in id, for Apply.
+func standIns(rev uint64) (uuid.UUID, bool) { return revisionID(rev), true }
+
+// streamIDs resolves revisions to the ids of history's events, history
+// being a participant's stream, or a part of it, in order.
+func streamIDs(history []domain.Recorded) resolver {
+	return func(rev uint64) (uuid.UUID, bool) {
+		// A stream's revisions run from 0 without a gap: in the whole
+		// stream, the event of revision rev is at index rev.
+		if rev < uint64(len(history)) && history[rev].Revision == rev {
+			return history[rev].ID, true
+		}
+		i, ok := slices.BinarySearchFunc(history, rev, func(r domain.Recorded, rev uint64) int { return cmp.Compare(r.Revision, rev) })
+		if !ok {
+			return uuid.Nil, false
+		}
+		return history[i].ID, true
+	}
+}
+
 // row is what the model keeps of one participant.
 type row struct {
 	Revision uint64 // of the participant's last event applied
@@ -67,9 +166,10 @@ type row struct {
 }
 
 type encoder struct {
-	b    []byte
-	tab  *table
-	last int // day number of the date written last
+	b       []byte
+	tab     *table
+	last    int    // day number of the date written last
+	lastRev uint64 // revision of the event id written last
 }
 
 func (e *encoder) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
@@ -85,6 +185,21 @@ func (e *encoder) bool(v bool) {
 	} else {
 		e.b = append(e.b, 0)
 	}
+}
+
+// event writes the id of the event that recorded an item: 1 + the zigzag
+// difference of the revision its stand-in holds from the revision written
+// last, or, for an id that is no stand-in, 0 and the whole id.
+func (e *encoder) event(u uuid.UUID) {
+	rev, ok := revisionOf(u)
+	if !ok {
+		e.uint(0)
+		e.id(u)
+		return
+	}
+	delta := int64(rev - e.lastRev)
+	e.uint(uint64(delta<<1^delta>>63) + 1)
+	e.lastRev = rev
 }
 
 // ref writes an employer id: 0 for none, else its index in the table + 1.
@@ -124,7 +239,7 @@ func encode(tab *table, r row, sizeHint int) string {
 	e.uint(uint64(len(p.Episodes)))
 	for _, ep := range p.Episodes {
 		e.int(ep.Number)
-		e.id(ep.EnrolmentID)
+		e.event(ep.EnrolmentID)
 		e.str(ep.Programme)
 		e.str(ep.Office)
 		e.date(ep.EnrolledOn)
@@ -143,7 +258,7 @@ func encode(tab *table, r row, sizeHint int) string {
 		e.str(string(pr.EducationLevel))
 		e.bool(ep.Exit != nil)
 		if x := ep.Exit; x != nil {
-			e.id(x.EventID)
+			e.event(x.EventID)
 			e.date(x.Date)
 			e.str(string(x.Reason))
 			e.str(string(x.Destination))
@@ -181,7 +296,7 @@ func encode(tab *table, r row, sizeHint int) string {
 			e.uint(1)
 			e.id(g.ParentID)
 		}
-		e.id(g.EventID)
+		e.event(g.EventID)
 		e.int(g.Episode)
 		e.str(string(g.Area))
 		e.date(g.SetOn)
@@ -192,7 +307,7 @@ func encode(tab *table, r row, sizeHint int) string {
 
 	e.uint(uint64(len(p.Meetings)))
 	for _, m := range p.Meetings {
-		e.id(m.EventID)
+		e.event(m.EventID)
 		e.int(m.Episode)
 		e.date(m.Date)
 		e.str(string(m.Kind))
@@ -201,7 +316,7 @@ func encode(tab *table, r row, sizeHint int) string {
 
 	e.uint(uint64(len(p.Scores)))
 	for _, s := range p.Scores {
-		e.id(s.EventID)
+		e.event(s.EventID)
 		e.int(s.Episode)
 		e.date(s.Date)
 		e.str(string(s.Timepoint))
@@ -215,7 +330,7 @@ func encode(tab *table, r row, sizeHint int) string {
 
 	e.uint(uint64(len(p.Contacts)))
 	for _, c := range p.Contacts {
-		e.id(c.EventID)
+		e.event(c.EventID)
 		e.int(c.Episode)
 		e.ref(c.EmployerID)
 		e.date(c.Date)
@@ -225,7 +340,7 @@ func encode(tab *table, r row, sizeHint int) string {
 	e.uint(uint64(len(p.Placements)))
 	for _, pl := range p.Placements {
 		e.id(pl.ID)
-		e.id(pl.EventID)
+		e.event(pl.EventID)
 		e.int(pl.Episode)
 		e.str(string(pl.Kind))
 		e.ref(pl.EmployerID)
@@ -247,7 +362,7 @@ func encode(tab *table, r row, sizeHint int) string {
 
 	e.uint(uint64(len(p.Pauses)))
 	for _, pa := range p.Pauses {
-		e.id(pa.EventID)
+		e.event(pa.EventID)
 		e.int(pa.Episode)
 		e.date(pa.From)
 		e.date(pa.To)
@@ -261,11 +376,16 @@ func encode(tab *table, r row, sizeHint int) string {
 var errCorrupt = errors.New("overview row does not decode")
 
 type decoder struct {
-	s    string
-	i    int
-	tab  *table
-	last int
-	err  error
+	s       string
+	i       int
+	tab     *table
+	ids     resolver
+	last    int
+	lastRev uint64
+	err     error
+	// missing names the first revision ids did not resolve: only a row
+	// that decodes whole is reported so.
+	missing error
 }
 
 func (d *decoder) fail() {
@@ -322,6 +442,20 @@ func (d *decoder) id() uuid.UUID {
 	return u
 }
 
+func (d *decoder) event() uuid.UUID {
+	k := d.uint()
+	if k == 0 {
+		return d.id()
+	}
+	k--
+	d.lastRev += uint64(int64(k>>1) ^ -int64(k&1))
+	u, ok := d.ids(d.lastRev)
+	if !ok && d.missing == nil {
+		d.missing = fmt.Errorf("%w: revision %d", errUnresolved, d.lastRev)
+	}
+	return u
+}
+
 func (d *decoder) str() string {
 	n := d.uint()
 	if n >= uint64(len(d.tab.strs)) {
@@ -358,9 +492,14 @@ func (d *decoder) date() domain.Date {
 	return date
 }
 
-// decode unpacks a row written by encode with the same table.
-func decode(tab *table, s string) (row, error) {
-	d := &decoder{s: s, tab: tab}
+// errUnresolved: a row names the revision of an event the resolver decode
+// was given does not know.
+var errUnresolved = errors.New("an event of the overview is not in the history given")
+
+// decode unpacks a row written by encode with the same table, giving the
+// items the ids ids resolves their events' revisions to.
+func decode(tab *table, s string, ids resolver) (row, error) {
+	d := &decoder{s: s, tab: tab, ids: ids}
 	var r row
 	r.Revision = d.uint()
 	r.Position = d.uint()
@@ -374,7 +513,7 @@ func decode(tab *table, s string) (row, error) {
 		for i := range p.Episodes {
 			ep := &p.Episodes[i]
 			ep.Number = d.int()
-			ep.EnrolmentID = d.id()
+			ep.EnrolmentID = d.event()
 			ep.Programme = d.str()
 			ep.Office = d.str()
 			ep.EnrolledOn = d.date()
@@ -392,7 +531,7 @@ func decode(tab *table, s string) (row, error) {
 			pr.NorwegianLevel = domain.NorwegianLevel(d.str())
 			pr.EducationLevel = domain.EducationLevel(d.str())
 			if d.bool() {
-				ep.Exit = &domain.EpisodeExit{EventID: d.id(), Date: d.date(),
+				ep.Exit = &domain.EpisodeExit{EventID: d.event(), Date: d.date(),
 					Reason: domain.ExitReason(d.str()), Destination: domain.Destination(d.str())}
 			}
 			ep.LastEntryOn = d.date()
@@ -426,7 +565,7 @@ func decode(tab *table, s string) (row, error) {
 			default:
 				d.fail()
 			}
-			g.EventID = d.id()
+			g.EventID = d.event()
 			g.Episode = d.int()
 			g.Area = domain.GoalArea(d.str())
 			g.SetOn = d.date()
@@ -439,7 +578,7 @@ func decode(tab *table, s string) (row, error) {
 		p.Meetings = make([]domain.Meeting, n)
 		for i := range p.Meetings {
 			m := &p.Meetings[i]
-			m.EventID = d.id()
+			m.EventID = d.event()
 			m.Episode = d.int()
 			m.Date = d.date()
 			m.Kind = domain.MeetingKind(d.str())
@@ -450,7 +589,7 @@ func decode(tab *table, s string) (row, error) {
 		p.Scores = make([]domain.Score, n)
 		for i := range p.Scores {
 			s := &p.Scores[i]
-			s.EventID = d.id()
+			s.EventID = d.event()
 			s.Episode = d.int()
 			s.Date = d.date()
 			s.Timepoint = domain.Timepoint(d.str())
@@ -463,7 +602,7 @@ func decode(tab *table, s string) (row, error) {
 		p.Contacts = make([]domain.Contact, n)
 		for i := range p.Contacts {
 			c := &p.Contacts[i]
-			c.EventID = d.id()
+			c.EventID = d.event()
 			c.Episode = d.int()
 			c.EmployerID = d.ref()
 			c.Date = d.date()
@@ -475,7 +614,7 @@ func decode(tab *table, s string) (row, error) {
 		for i := range p.Placements {
 			pl := &p.Placements[i]
 			pl.ID = d.id()
-			pl.EventID = d.id()
+			pl.EventID = d.event()
 			pl.Episode = d.int()
 			pl.Kind = domain.PlacementKind(d.str())
 			pl.EmployerID = d.ref()
@@ -501,7 +640,7 @@ func decode(tab *table, s string) (row, error) {
 		p.Pauses = make([]domain.Pause, n)
 		for i := range p.Pauses {
 			pa := &p.Pauses[i]
-			pa.EventID = d.id()
+			pa.EventID = d.event()
 			pa.Episode = d.int()
 			pa.From = d.date()
 			pa.To = d.date()
@@ -510,6 +649,9 @@ func decode(tab *table, s string) (row, error) {
 	}
 	if d.err == nil && d.i != len(d.s) {
 		d.err = fmt.Errorf("%w: %d bytes left over", errCorrupt, len(d.s)-d.i)
+	}
+	if d.err == nil {
+		d.err = d.missing
 	}
 	return r, d.err
 }

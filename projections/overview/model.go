@@ -13,9 +13,12 @@
 // never in the model nor in its snapshots; they stay sealed in the log,
 // and the API opens them for the items it shows, for callers allowed to
 // see them. Items carry the id of the event that recorded them for that.
+// The model keeps those events' revisions in the stream instead of their
+// ids, and Get takes the participant's stream, which the API has loaded
+// anyway, to give the ids back.
 //
 // Memory: a participant is held packed into one string (codec.go), about
-// 1.2 KB for a participant of the demo data's shape (57 events, 30 of them
+// 540 B for a participant of the demo data's shape (57 events, 30 of them
 // meetings); see BenchmarkMemoryPerParticipant. Reads unpack it.
 package overview
 
@@ -39,7 +42,7 @@ import (
 // packed layout (codec.go) or its meaning changes.
 const (
 	Name          = "overview"
-	SchemaVersion = 1
+	SchemaVersion = 2 // 2: event ids are kept as revisions
 )
 
 // Model is the overview read model. It is safe for concurrent use: the
@@ -70,6 +73,8 @@ type Model struct {
 const hotSize = 1024
 
 // hotRow is an unpacked participant and the last event applied to them.
+// Its items carry stand-in event ids (revisionID), which the fold leaves
+// as they are.
 type hotRow struct {
 	p                  *domain.Participant
 	revision, position uint64
@@ -162,24 +167,68 @@ func (m *Model) Len() int {
 }
 
 // Get returns the overview of participant id, if the model holds any
-// event of theirs.
-func (m *Model) Get(id uuid.UUID) (Overview, bool, error) {
+// event of theirs. history is their stream, or its start, as the caller
+// has loaded it, in order: the model holds the revisions of the events
+// that recorded the items, and gives the items those events' ids from it.
+// When history lacks one of those events (the model has applied events
+// the caller has not loaded), Get reports that it holds nothing.
+func (m *Model) Get(id uuid.UUID, history []domain.Recorded) (Overview, bool, error) {
+	ids := streamIDs(history)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s, ok := m.rows[id]
 	if h, hot := m.hot.rows[id]; hot {
-		// Packed and unpacked again: the caller gets its own copy, which
-		// the next event's fold does not touch.
-		s, ok = encode(m.tab, row{Revision: h.revision, Position: h.position, P: *h.p}, len(s)), true
+		p, ok := resolved(*h.p, ids)
+		if !ok {
+			return Overview{}, false, nil
+		}
+		return Overview{Participant: p, Revision: h.revision, Position: h.position}, true, nil
 	}
+	s, ok := m.rows[id]
 	if !ok {
 		return Overview{}, false, nil
 	}
-	r, err := decode(m.tab, s)
-	if err != nil {
+	r, err := decode(m.tab, s, ids)
+	switch {
+	case errors.Is(err, errUnresolved):
+		return Overview{}, false, nil
+	case err != nil:
 		return Overview{}, false, fmt.Errorf("overview of %s: %w", id, err)
 	}
 	return Overview{Participant: r.P, Revision: r.Revision, Position: r.Position}, true, nil
+}
+
+// resolved is a copy of a hot participant, which the next event's fold
+// does not touch, with the ids ids resolves its stand-in event ids to; ok
+// is false if it does not resolve them all. It is not packed and unpacked
+// for that: packing interns strings into the table, which readers may not
+// write.
+func resolved(p domain.Participant, ids resolver) (domain.Participant, bool) {
+	p = p.Clone()
+	// The fold replaces an exit rather than change it, so Clone shares
+	// them; they are copied all the same, as their ids are given back
+	// below.
+	for i, ep := range p.Episodes {
+		if ep.Exit != nil {
+			x := *ep.Exit
+			p.Episodes[i].Exit = &x
+		}
+	}
+	// An emptied map and none are the same state; a packed row has none.
+	if len(p.Team) == 0 {
+		p.Team = nil
+	}
+	if len(p.Consents) == 0 {
+		p.Consents = nil
+	}
+	ok := true
+	eventIDs(&p, func(u *uuid.UUID) {
+		if rev, standIn := revisionOf(*u); standIn {
+			var found bool
+			*u, found = ids(rev)
+			ok = ok && found
+		}
+	})
+	return p, ok
 }
 
 // Apply implements projections.Projection.
@@ -197,6 +246,7 @@ func (m *Model) Apply(ctx context.Context, ev eventstore.RecordedEvent) error {
 			return fmt.Errorf("fold %s again: %w", ev.Stream, err)
 		}
 		p := domain.FoldParticipant(h)
+		withStandIns(&p, h)
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		m.keep(id, &hotRow{p: &p, revision: ev.Revision, position: ev.Position})
@@ -207,13 +257,16 @@ func (m *Model) Apply(ctx context.Context, ev eventstore.RecordedEvent) error {
 	if err != nil {
 		return err
 	}
+	// The fold gives an item the id of the event that recorded it, and
+	// uses the id for nothing else; the model keeps the revision instead.
+	rec.ID = revisionID(ev.Revision)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h, ok := m.hot.rows[id]
 	if !ok {
 		h = &hotRow{p: &domain.Participant{}}
 		if s, ok := m.rows[id]; ok {
-			r, err := decode(m.tab, s)
+			r, err := decode(m.tab, s, standIns)
 			if err != nil {
 				return fmt.Errorf("event %s in %s: %w", ev.ID, ev.Stream, err)
 			}
