@@ -199,3 +199,14 @@ func TestUnixDay(t *testing.T) {
 		}
 	}
 }
+
+// daysIn agrees with package time on every month a Date can be in.
+func TestDaysInIsTheCalendars(t *testing.T) {
+	for y := 1; y <= 9999; y++ {
+		for m := time.January; m <= time.December; m++ {
+			if got, want := daysIn(y, m), time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day(); got != want {
+				t.Fatalf("%s %04d: %d days, want %d", m, y, got, want)
+			}
+		}
+	}
+}
