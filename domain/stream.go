@@ -50,7 +50,11 @@ func ParseProgrammeStream(name string) (string, error) {
 func parseUUIDStream(name, prefix string) (uuid.UUID, error) {
 	s, ok := strings.CutPrefix(name, prefix)
 	if ok {
-		if id, err := uuid.Parse(s); err == nil && id != uuid.Nil && id.String() == s {
+		// Only the canonical form names a stream: 36 characters (uuid.Parse
+		// takes others too), lower-case hex, which is what String writes,
+		// checked without writing it: every event a read model applies
+		// comes here.
+		if id, err := uuid.Parse(s); err == nil && id != uuid.Nil && len(s) == 36 && !strings.ContainsAny(s, "ABCDEF") {
 			return id, nil
 		}
 	}

@@ -23,6 +23,9 @@ func TestStreamNames(t *testing.T) {
 	bad := []string{
 		"participant-D0000000-0000-4000-8000-000000000001", // not canonical
 		"participant-{d0000000-0000-4000-8000-000000000001}",
+		"participant-urn:uuid:d0000000-0000-4000-8000-000000000001",
+		"participant-d00000000000400080000000000000001",
+		"participant-d0000000-0000-4000-8000-00000000000A",
 		"participant-" + uuid.Nil.String(),
 		"participant-",
 		"employer-d0000000-0000-4000-8000-000000000001",
