@@ -163,8 +163,7 @@ func BenchmarkRebuild(b *testing.B) {
 	}
 	decodeRate := float64(len(evs)) / time.Since(start).Seconds()
 	runtime.GOMAXPROCS(prev)
-	b.ReportMetric(decodeRate, "decoder-1core-events/s")
-	b.ResetTimer()
+	b.ResetTimer() // which forgets metrics: the decoder's is reported below
 	for range b.N {
 		for _, ps := range [][]projections.Projection{
 			{overview.New(store)}, {caseload.New(store)}, {stats.NewModel(store)},
@@ -185,6 +184,7 @@ func BenchmarkRebuild(b *testing.B) {
 			rate := float64(len(all)) / time.Since(start).Seconds()
 			b.ReportMetric(rate, name+"-events/s")
 			if len(ps) > 1 {
+				b.ReportMetric(decodeRate, "decoder-1core-events/s")
 				b.ReportMetric(rate/decodeRate, "all/decoder")
 			}
 		}
