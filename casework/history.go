@@ -168,7 +168,12 @@ func (s *Service) read(ctx context.Context, stream string, from uint64) ([]event
 // the chain, opened (or, after erasure, stripped of their personal
 // members) and decoded.
 func (s *Service) extend(ctx context.Context, h history, newer []eventstore.RecordedEvent) (history, error) {
-	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer), folded: &foldedParticipant{from: h.folded}, sealed: h.sealed, extended: new(atomic.Bool)}
+	out := history{stream: h.stream, head: h.head, erased: h.erased || holdsErasure(newer), folded: &foldedParticipant{}, sealed: h.sealed, extended: new(atomic.Bool)}
+	if h.folded != nil && h.folded.done.Load() {
+		// Only a folded version is worth extending; linking to one that
+		// is not would chain every version of a stream never folded.
+		out.folded.from = h.folded
+	}
 	if h.extended != nil && h.extended.CompareAndSwap(false, true) {
 		// Appending in place, amortized, rather than copying the whole
 		// history for every new version of it.

@@ -230,8 +230,13 @@ func (r *Runner) readInto(ctx context.Context, head uint64, feeds []chan []event
 			// Nothing more up to head passes the filter.
 			return send(batch)
 		}
+		if msg.Event.Position > head {
+			// Appended since the rebuild began: the next start applies it,
+			// from the snapshot's position, the head.
+			return send(batch)
+		}
 		batch = append(batch, *msg.Event)
-		if msg.Event.Position >= head {
+		if msg.Event.Position == head {
 			return send(batch)
 		}
 		if len(batch) == rebuildBatch {

@@ -372,6 +372,54 @@ func TestRunnerRebuildSeveral(t *testing.T) {
 	}
 }
 
+// appendAfterHead is a store in which an event of stream is appended just
+// after the head of the log is first read: a write that lands while a
+// rebuild begins.
+type appendAfterHead struct {
+	eventstore.Store
+	once   sync.Once
+	append func()
+}
+
+func (s *appendAfterHead) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]eventstore.RecordedEvent, error) {
+	evs, err := s.Store.ReadAll(ctx, opts)
+	if opts.Backwards {
+		s.once.Do(s.append)
+	}
+	return evs, err
+}
+
+// An event appended after a rebuild read the head is left to the next
+// start, which applies it once: the rebuild neither applies it nor records
+// a position behind it. Regression: when the head itself passed no
+// projection's filter, the rebuild applied the later event and stored the
+// head's position, so the next start applied it again.
+func TestRunnerRebuildLeavesLaterEventsToTheNextStart(t *testing.T) {
+	l := newLog(t)
+	dir := t.TempDir()
+	l.append(t, "rec-a", "Happened", 3)
+	head := l.append(t, "other-x", "Happened", 1) // passes no filter
+	var later uint64
+	store := &appendAfterHead{Store: l.store, append: func() { later = l.append(t, "rec-a", "Happened", 1) }}
+	r, err := projections.New(store, projections.Options{Dir: dir}, newRecorder("rec"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rebuild(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Statuses()[0]; s.Position != head || s.Applied != 3 {
+		t.Fatalf("rebuilt to position %d with %d applied, want the head %d and 3", s.Position, s.Applied, head)
+	}
+	again := newRecorder("rec")
+	r2 := l.runner(t, projections.Options{Dir: dir}, again)
+	run(t, r2)
+	waitFor(t, r2, later)
+	if ids, _ := again.state(); !slices.Equal(ids, l.ids) {
+		t.Errorf("after a restart the projection holds %d events, want the log's %d once each", len(ids), len(l.ids))
+	}
+}
+
 // A projection that cannot apply an event fails the rebuild loudly: the
 // error names it, the others stop too, and the snapshots of the last good
 // build stay.
