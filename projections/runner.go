@@ -196,7 +196,23 @@ func (r *Runner) fanOut(ctx context.Context, head uint64, sum *progressSum) erro
 		close(f)
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	// The others were stopped because of the first failure: their
+	// cancellation is not an error of its own, and would make a caller
+	// take the failure for an interruption.
+	var failures, cancelled []error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled):
+			cancelled = append(cancelled, err)
+		default:
+			failures = append(failures, err)
+		}
+	}
+	if len(failures) > 0 {
+		return errors.Join(failures...)
+	}
+	return errors.Join(cancelled...)
 }
 
 // readInto reads the log up to head, the events any projection needs, and

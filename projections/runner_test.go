@@ -448,6 +448,9 @@ func TestRunnerRebuildStopsAtAPoisonEvent(t *testing.T) {
 	if !errors.As(err, &aerr) || !errors.Is(err, projections.ErrStopped) || aerr.Projection != "good" || aerr.Type != "Poison" {
 		t.Fatalf("Rebuild = %v, want the ApplyError of projection good at the Poison event", err)
 	}
+	if errors.Is(err, context.Canceled) {
+		t.Errorf("Rebuild = %v: the others' stopping is reported as an interruption", err)
+	}
 	if err := r.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "good") {
 		t.Errorf("Ready = %v, want the stopped projection named", err)
 	}
