@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/google/uuid"
@@ -51,6 +52,12 @@ func FuzzDecide(f *testing.F) {
 			if DecodeCommand(body, &c) == nil {
 				events, err = DefineProgramme(Programme{}, c)
 			}
+		}
+		// The command handler gives decisions a participant shared with
+		// other requests: a decision must leave it, and the history, as
+		// they were.
+		if !reflect.DeepEqual(p, FoldParticipant(h)) || !reflect.DeepEqual(h, given(enrolled(t), meeting("2026-03-10"), started(placementA, PlacementOrdinaryJob, uuid.Nil, "2026-03-10"))) {
+			t.Fatal("the decision changed the participant or the history it was given")
 		}
 		if err != nil {
 			if _, ok := err.(*InvalidError); !ok {
