@@ -62,7 +62,7 @@ func (h history) participant() *domain.Participant {
 	f.once.Do(func() {
 		defer func() { f.from, f.newer = nil, nil }()
 		if f.from != nil && f.from.done.Load() {
-			p := f.from.p.Clone()
+			p := f.from.p.CloneFor(f.newer)
 			extended := true
 			for _, r := range f.newer {
 				if extended = p.Extend(r); !extended {

@@ -73,6 +73,12 @@ func TestExtendIsTheFold(t *testing.T) {
 			PlacementChanged{PlacementID: placementA, Date: d("2026-04-01"), HoursPercentage: 90, Contract: ContractPermanent},
 			IncomeSourceChanged{Date: d("2026-04-01"), IncomeSource: IncomeWork},
 			GoalClosed{GoalID: goalB, Outcome: OutcomeAchieved, Date: d("2026-04-02")}}, nil},
+		{"team and consents change", []Event{en,
+			CaseworkerAssigned{UserID: "u-js", Role: RoleJobSpecialist, Date: d("2026-03-02")},
+			CaseworkerAssigned{UserID: "u-sw", Role: RoleSocialWorker, Date: d("2026-03-02")},
+			consent(ConsentEmployerDisclosure, "2026-03-03"), consent(ConsentEvaluation, "2026-03-03"), meeting("2026-03-04"),
+			CaseworkerUnassigned{UserID: "u-js", Date: d("2026-03-05")},
+			ConsentWithdrawn{Scope: ConsentEmployerDisclosure, Date: d("2026-03-06")}, meeting("2026-03-07")}, nil},
 		{"pauses, exit, re-enrolment, erasure", []Event{en, ParticipationPaused{Date: d("2026-03-10"), Reason: PauseHealth},
 			ParticipationResumed{Date: d("2026-03-20")}, ParticipationPaused{Date: d("2026-03-25"), Reason: PauseTravel},
 			exited("2026-04-01"), again, meeting("2026-04-12"), erased, meeting("2026-05-02")}, nil},
@@ -87,13 +93,18 @@ func TestExtendIsTheFold(t *testing.T) {
 			for i := range h {
 				// A state shared by readers is extended through a clone,
 				// and must stay as it was.
-				shared, before := FoldParticipant(h[:i]), FoldParticipant(h[:i])
-				clone := shared.Clone()
-				if clone.Extend(h[i]) && !reflect.DeepEqual(clone, FoldParticipant(h[:i+1])) {
-					t.Fatalf("event %d (%s): the extended clone is not the fold", i, h[i].Event.EventType())
-				}
-				if !reflect.DeepEqual(shared, before) {
-					t.Fatalf("event %d (%s): extending a clone changed the state it was cloned from", i, h[i].Event.EventType())
+				for _, clone := range []func(Participant) Participant{
+					Participant.Clone,
+					func(p Participant) Participant { return p.CloneFor(h[i : i+1]) },
+				} {
+					shared, before := FoldParticipant(h[:i]), FoldParticipant(h[:i])
+					c := clone(shared)
+					if c.Extend(h[i]) && !reflect.DeepEqual(c, FoldParticipant(h[:i+1])) {
+						t.Fatalf("event %d (%s): the extended clone is not the fold", i, h[i].Event.EventType())
+					}
+					if !reflect.DeepEqual(shared, before) {
+						t.Fatalf("event %d (%s): extending a clone changed the state it was cloned from", i, h[i].Event.EventType())
+					}
 				}
 				declined := !p.Extend(h[i])
 				if want := containsInt(tc.declined, i); declined != want {

@@ -232,6 +232,37 @@ func (p Participant) Clone() Participant {
 	return c
 }
 
+// CloneFor is Clone for a copy that is to be extended with newer only:
+// it copies what those events change in place, and shares the rest with
+// p, clipped, so that an append to a shared slice copies it. A new
+// version of a participant then costs about what its own events add.
+func (p Participant) CloneFor(newer []Recorded) Participant {
+	c := p
+	// Every event with a business date may move the open episode's last
+	// entry, so the episodes are always copied; they are few.
+	c.Episodes = slices.Clone(p.Episodes)
+	c.Goals, c.Meetings, c.Scores = slices.Clip(p.Goals), slices.Clip(p.Meetings), slices.Clip(p.Scores)
+	c.Contacts, c.Placements = slices.Clip(p.Contacts), slices.Clip(p.Placements)
+	c.IncomeSources, c.Pauses = slices.Clip(p.IncomeSources), slices.Clip(p.Pauses)
+	for _, r := range newer {
+		switch deref(r.Event).(type) {
+		case CaseworkerAssigned, CaseworkerUnassigned:
+			c.Team = maps.Clone(p.Team)
+		case ConsentGiven, ConsentWithdrawn:
+			c.Consents = maps.Clone(p.Consents)
+		case GoalClosed:
+			c.Goals = slices.Clone(p.Goals)
+		case PlacementChanged, PlacementEnded:
+			c.Placements = slices.Clone(p.Placements)
+		case ParticipationResumed, ParticipantExited:
+			c.Pauses = slices.Clone(p.Pauses)
+		case PersonalDataErased, EntryCorrected, EntryVoided:
+			return p.Clone() // erasure changes every item; the others refold
+		}
+	}
+	return c
+}
+
 // EffectiveHistory is the history as the fold sees it: every corrected
 // entry replaced by its latest correction at its own place, voided entries
 // and the corrections and voids themselves left out. Each item of
