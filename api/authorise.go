@@ -88,15 +88,3 @@ func (c *caseworkRoutes) authorize(r *http.Request, id uuid.UUID, subj Subject) 
 	}
 	return d, nil
 }
-
-// decideAgain repeats step 2 inside a command's decision, on the state the
-// command handler folded, which may be newer than the one authorize saw.
-// Its denial is not recorded again.
-func decideAgain(ctx context.Context, p domain.Participant) error {
-	g, _ := GrantFrom(ctx)
-	subj := SubjectOf(p)
-	if d := Decide(g.Caller, g.Action, &subj); !d.Permit {
-		return d.err()
-	}
-	return nil
-}

@@ -224,17 +224,13 @@ func participantHandler[C any](c *caseworkRoutes, refs func(*http.Request, C) er
 				return err
 			}
 		}
-		// Access first: Execute compares If-Match with the stream before it
-		// decides, which would tell a caller of another office that the
+		// Access first, on the very version decided on: the command handler
+		// asks before it answers a retry or compares If-Match, either of
+		// which would tell a caller of another office that the
 		// participant exists, and at which revision.
-		if err := c.authorizeStream(r, id); err != nil {
-			return err
-		}
 		res, err := c.svc.ExecuteParticipant(r.Context(), domain.ParticipantStream(id), req,
+			func(p *domain.Participant, exists bool) error { return c.admit(r, id, p, exists) },
 			func(h []domain.Recorded, p *domain.Participant, today domain.Date) ([]domain.Event, error) {
-				if err := decideAgain(r.Context(), *p); err != nil {
-					return nil, err
-				}
 				return decide(h, *p, cmd, today)
 			})
 		if err != nil {
@@ -261,7 +257,7 @@ func (c *caseworkRoutes) enrolNew(w http.ResponseWriter, r *http.Request) error 
 	if req.IdempotencyKey != "" {
 		id = casework.KeyedID(req, "participant")
 	}
-	res, err := c.svc.ExecuteParticipant(r.Context(), domain.ParticipantStream(id), req,
+	res, err := c.svc.ExecuteParticipant(r.Context(), domain.ParticipantStream(id), req, nil,
 		func(_ []domain.Recorded, p *domain.Participant, today domain.Date) ([]domain.Event, error) {
 			return domain.Enrol(*p, cmd, today)
 		})
@@ -348,19 +344,15 @@ func (c *caseworkRoutes) employerExists(ctx context.Context, pointer string, id 
 	return err
 }
 
-// authorizeStream decides the access policy on the participant's stream
-// as it is now (authorize); a stream without events is answered like a
-// participant of another office, and the denial recorded.
-func (c *caseworkRoutes) authorizeStream(r *http.Request, id uuid.UUID) error {
+// admit decides the access policy on the participant as the command
+// handler loaded them (authorize); a stream without events is answered
+// like a participant of another office, and the denial recorded.
+func (c *caseworkRoutes) admit(r *http.Request, id uuid.UUID, p *domain.Participant, exists bool) error {
 	var subject Subject
-	p, _, err := c.svc.Participant(r.Context(), domain.ParticipantStream(id))
-	switch {
-	case err == nil:
+	if exists {
 		subject = SubjectOf(*p)
-	case !errors.Is(err, casework.ErrNotFound):
-		return err
 	}
-	_, err = c.authorize(r, id, subject)
+	_, err := c.authorize(r, id, subject)
 	return err
 }
 

@@ -191,7 +191,7 @@ func (s *Service) Participant(ctx context.Context, stream string) (*domain.Parti
 // If the key cannot be destroyed, Execute returns the Result with an error
 // that matches ErrKeyNotDestroyed.
 func (s *Service) Execute(ctx context.Context, stream string, req Request, decide Decision) (Result, error) {
-	return s.execute(ctx, stream, req, func(h history, today domain.Date) ([]domain.Event, error) {
+	return s.execute(ctx, stream, req, nil, func(h history, today domain.Date) ([]domain.Event, error) {
 		return decide(slices.Clip(h.events), today)
 	})
 }
@@ -202,16 +202,35 @@ func (s *Service) Execute(ctx context.Context, stream string, req Request, decid
 // decision must not change it.
 type ParticipantDecision func(history []domain.Recorded, p *domain.Participant, today domain.Date) ([]domain.Event, error)
 
+// Admission decides whether a request may act on a participant at all:
+// exists is false for a stream without events, p then being the empty
+// participant. Its error is returned as it is.
+type Admission func(p *domain.Participant, exists bool) error
+
 // ExecuteParticipant is Execute for decisions on the folded participant,
 // which it folds once for each version of the history, extending the
-// previous version's rather than folding every event again.
-func (s *Service) ExecuteParticipant(ctx context.Context, stream string, req Request, decide ParticipantDecision) (Result, error) {
-	return s.execute(ctx, stream, req, func(h history, today domain.Date) ([]domain.Event, error) {
+// previous version's rather than folding every event again. admit, when
+// set, is asked on the version loaded before anything else is done with
+// it: before a retry is answered from what is stored, and before If-Match
+// is compared, either of which would tell a caller who may not see the
+// participant that it exists. It is asked again on every version a
+// concurrent write makes the command decide on.
+func (s *Service) ExecuteParticipant(ctx context.Context, stream string, req Request, admit Admission, decide ParticipantDecision) (Result, error) {
+	var check func(history) error
+	if admit != nil {
+		check = func(h history) error {
+			if len(h.events) == 0 {
+				return admit(&domain.Participant{}, false)
+			}
+			return admit(h.participant(), true)
+		}
+	}
+	return s.execute(ctx, stream, req, check, func(h history, today domain.Date) ([]domain.Event, error) {
 		return decide(slices.Clip(h.events), h.participant(), today)
 	})
 }
 
-func (s *Service) execute(ctx context.Context, stream string, req Request, decide func(history, domain.Date) ([]domain.Event, error)) (Result, error) {
+func (s *Service) execute(ctx context.Context, stream string, req Request, check func(history) error, decide func(history, domain.Date) ([]domain.Event, error)) (Result, error) {
 	if req.Stamps != nil && req.IdempotencyKey != "" {
 		return Result{}, fmt.Errorf("write to %s: a request with stamps of several requests cannot carry an idempotency key", stream)
 	}
@@ -220,6 +239,11 @@ func (s *Service) execute(ctx context.Context, stream string, req Request, decid
 		h, err := s.load(ctx, stream)
 		if err != nil {
 			return Result{}, err
+		}
+		if check != nil {
+			if err := check(h); err != nil {
+				return Result{}, err
+			}
 		}
 		ids := newIDSource(req, stream)
 		if res, ok, err := replay(h, ids, req); ok || err != nil {

@@ -407,7 +407,7 @@ func TestExecuteParticipantDecidesOnTheFold(t *testing.T) {
 	hold("enrolled")
 	var first casework.Result
 	for i, on := range []string{"2026-03-09", "2026-03-10", "2026-03-11"} {
-		res, err := svc.ExecuteParticipant(ctx, stream, request(""), record(on))
+		res, err := svc.ExecuteParticipant(ctx, stream, request(""), nil, record(on))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -422,7 +422,7 @@ func TestExecuteParticipantDecidesOnTheFold(t *testing.T) {
 		t.Fatal(err)
 	}
 	hold("after the void")
-	if _, err := svc.ExecuteParticipant(ctx, stream, request(""), record("2026-03-12")); err != nil {
+	if _, err := svc.ExecuteParticipant(ctx, stream, request(""), nil, record("2026-03-12")); err != nil {
 		t.Fatal(err)
 	}
 	hold("after the meeting after the void")
@@ -474,6 +474,45 @@ func TestLoadExtendsHistoriesWithoutChangingOnesHeld(t *testing.T) {
 			t.Fatalf("round %d: the history held before changed", round)
 		}
 		held, want = loaded[0][:round+2], slices.Clone(loaded[0][:round+2])
+	}
+}
+
+// Admission comes before anything that tells about the stream: a caller
+// refused gets the refusal, not the answer of a write stored under their
+// key nor a stale If-Match, and nothing is appended.
+func TestExecuteParticipantAdmitsFirst(t *testing.T) {
+	ctx := context.Background()
+	store, svc, stream := givenEnrolled(t)
+	record := func(h []domain.Recorded, p *domain.Participant, today domain.Date) ([]domain.Event, error) {
+		return domain.RecordMeeting(*p, domain.RecordMeetingCommand{Date: date(t, "2026-03-09"), Kind: domain.MeetingKinds()[0]}, today)
+	}
+	keyed := request("k-1")
+	if _, err := svc.ExecuteParticipant(ctx, stream, keyed, nil, record); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused")
+	var asked []bool
+	refuse := func(p *domain.Participant, exists bool) error {
+		asked = append(asked, exists)
+		return refused
+	}
+	stale := request("")
+	zero := int64(0)
+	stale.IfMatch = &zero
+	before := streamLen(t, store, stream)
+	for name, req := range map[string]casework.Request{"a retry under a stored key": keyed, "a stale If-Match": stale, "a new write": request("")} {
+		if _, err := svc.ExecuteParticipant(ctx, stream, req, refuse, record); !errors.Is(err, refused) {
+			t.Errorf("%s: %v, want the refusal", name, err)
+		}
+	}
+	if _, err := svc.ExecuteParticipant(ctx, domain.ParticipantStream(uuid.New()), request(""), refuse, record); !errors.Is(err, refused) {
+		t.Errorf("a stream without events: %v, want the refusal", err)
+	}
+	if got := streamLen(t, store, stream); got != before {
+		t.Errorf("the stream holds %d events after refusals, want %d", got, before)
+	}
+	if want := []bool{true, true, true, false}; !slices.Equal(asked, want) {
+		t.Errorf("admission asked with exists %v, want %v", asked, want)
 	}
 }
 
