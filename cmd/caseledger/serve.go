@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return serve(ctx, e, idf, srvf, keys, nil)
 }
 
+// serveGCPercent is the collector's setting for a server when GOGC is not
+// set.
+const serveGCPercent = 200
+
 // keySource opens the keyring that seals personal data, or says why there
 // is none; serve and demo find their master keys in different places.
 type keySource func(ctx context.Context, log *slog.Logger) (*personaldata.Keyring, error)
@@ -78,6 +83,15 @@ type started struct {
 // the server listens and before it accepts a request.
 func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, openKeys keySource, onStart func(context.Context, started) error) (err error) {
 	log := newLogger(e.stderr, srvf.logLevel.level)
+	if e.getenv("GOGC") == "" {
+		// The server keeps its read models and the histories it read
+		// last, and allocates for every request: letting the heap grow to
+		// three times what is live rather than two before collecting made
+		// durable writes about a tenth faster (docs/performance.md,
+		// "Load"). GOGC overrides it; GOMEMLIMIT bounds the heap.
+		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
+		log.Info("garbage collector set by the server", "gogc", serveGCPercent)
+	}
 
 	// Without its keys the server would have to write personal data in
 	// clear: it does not start, and says why before anything else.
