@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -63,6 +64,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // set.
 const serveGCPercent = 200
 
+// gcPercent is the collector's setting serve runs with, for its log.
+func gcPercent(e *env) string {
+	if v := e.getenv("GOGC"); v != "" {
+		return v
+	}
+	return strconv.Itoa(serveGCPercent)
+}
+
 // keySource opens the keyring that seals personal data, or says why there
 // is none; serve and demo find their master keys in different places.
 type keySource func(ctx context.Context, log *slog.Logger) (*personaldata.Keyring, error)
@@ -83,15 +92,6 @@ type started struct {
 // the server listens and before it accepts a request.
 func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, openKeys keySource, onStart func(context.Context, started) error) (err error) {
 	log := newLogger(e.stderr, srvf.logLevel.level)
-	if e.getenv("GOGC") == "" {
-		// The server keeps its read models and the histories it read
-		// last, and allocates for every request: letting the heap grow to
-		// three times what is live rather than two before collecting made
-		// durable writes about a tenth faster (docs/performance.md,
-		// "Load"). GOGC overrides it; GOMEMLIMIT bounds the heap.
-		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
-		log.Info("garbage collector set by the server", "gogc", serveGCPercent)
-	}
 
 	// Without its keys the server would have to write personal data in
 	// clear: it does not start, and says why before anything else.
@@ -200,7 +200,15 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("serving", "addr", addr, "data", idf.dataDir)
+	if e.getenv("GOGC") == "" {
+		// The server keeps its read models and the histories it read
+		// last, and allocates for every request: letting the heap grow to
+		// three times what is live rather than two before collecting made
+		// durable writes about a tenth faster (docs/performance.md,
+		// "Load"). GOGC overrides it; GOMEMLIMIT bounds the heap.
+		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
+	}
+	log.Info("serving", "addr", addr, "data", idf.dataDir, "gogc", gcPercent(e))
 	if e.listening != nil {
 		e.listening(addr)
 	}
