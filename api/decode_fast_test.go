@@ -12,8 +12,8 @@ import (
 )
 
 // FuzzUnmarshalFastPath holds Unmarshal's fast path (JSON v2 refusing
-// unknown members, within the nesting bound) to the strict walk on every
-// kind of request body: it must accept nothing the walk refuses, and
+// unknown members, within the nesting bound) to the strict walk on the
+// body of every command the API takes: it must accept nothing the walk refuses, and
 // decode what both accept to the same value.
 func FuzzUnmarshalFastPath(f *testing.F) {
 	targets := []func() any{
@@ -32,6 +32,14 @@ func FuzzUnmarshalFastPath(f *testing.F) {
 		func() any { return new(domain.VoidEntryCommand) },
 		func() any { return new(domain.RegisterEmployerCommand) },
 		func() any { return new(domain.DefineProgrammeCommand) },
+		func() any { return new(domain.UnassignCaseworkerCommand) },
+		func() any { return new(domain.WithdrawConsentCommand) },
+		func() any { return new(domain.CloseGoalCommand) },
+		func() any { return new(domain.ChangeIncomeSourceCommand) },
+		func() any { return new(domain.PauseParticipationCommand) },
+		func() any { return new(domain.ResumeParticipationCommand) },
+		func() any { return new(domain.ErasePersonalDataCommand) },
+		func() any { return new(domain.UpdateEmployerCommand) },
 	}
 	for i, body := range []string{
 		`{"programme":"p","office":"o","enrolled_on":"2026-03-02","referral_source":"self","profile":{"birth_year":1990,"gender":"female"},"personal":{"name":"Test Person"}}`,

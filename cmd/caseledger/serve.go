@@ -66,8 +66,8 @@ const serveGCPercent = 200
 
 // gcPercent is the collector's setting serve runs with, for its log.
 func gcPercent(e *env) string {
-	if v := e.getenv("GOGC"); v != "" {
-		return v
+	if e.getenv("GOGC") != "" {
+		return "as GOGC sets it"
 	}
 	return strconv.Itoa(serveGCPercent)
 }
