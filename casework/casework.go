@@ -334,10 +334,11 @@ func (s *Service) encode(ctx context.Context, h history, events []domain.Event, 
 			return nil, err
 		}
 		id := ids.id(i)
-		if !domain.HasPersonal(ev) {
+		switch {
+		case !domain.HasPersonal(ev):
 			// Nothing to seal (an access record, a meeting without
 			// minutes): sealing would only parse the payload to find that.
-		} else if h.erased {
+		case h.erased:
 			// The domain refuses personal data after erasure; a key is
 			// never made again for a participant whose key was destroyed.
 			has, err := personaldata.HasPersonal(payload)
@@ -347,12 +348,14 @@ func (s *Service) encode(ctx context.Context, h history, events []domain.Event, 
 			if has {
 				return nil, fmt.Errorf("event %d (%s): personal data after erasure", i, typ)
 			}
-		} else if h.sealed {
+		case h.sealed:
 			if payload, err = s.keys.SealEventWithExistingKey(ctx, h.stream, id, payload); err != nil {
 				return nil, err
 			}
-		} else if payload, err = s.keys.SealEvent(ctx, h.stream, id, payload); err != nil {
-			return nil, err
+		default:
+			if payload, err = s.keys.SealEvent(ctx, h.stream, id, payload); err != nil {
+				return nil, err
+			}
 		}
 		stamp := Stamp{Actor: req.Actor, CorrelationID: req.CorrelationID}
 		if req.Stamps != nil {

@@ -430,8 +430,7 @@ func FuzzDecodeEvent(f *testing.F) {
 			fast, walked := reflect.New(reflect.TypeOf(zero)), reflect.New(reflect.TypeOf(zero))
 			fastErr := jsonv2.Unmarshal(data, fast.Interface(), jsonv2.RejectUnknownMembers(true))
 			walkErr := decodeStrictWalk(data, walked.Interface())
-			object := len(bytes.TrimLeft(data, " \t\r\n")) > 0 && bytes.TrimLeft(data, " \t\r\n")[0] == '{'
-			if fastErr == nil && object {
+			if fastErr == nil && isObject(data) {
 				if walkErr != nil {
 					t.Fatalf("JSON v2 accepts what the strict walk refuses (%v): %q", walkErr, data)
 				}
@@ -464,6 +463,13 @@ func FuzzDecodeEvent(f *testing.F) {
 	})
 }
 
+// isObject reports whether data begins as a JSON object, as decodeStrict
+// requires before either of its paths.
+func isObject(data []byte) bool {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '{'
+}
+
 func FuzzDecodeMetadata(f *testing.F) {
 	data, _ := EncodeMetadata(validMeta())
 	f.Add(data)
@@ -473,8 +479,7 @@ func FuzzDecodeMetadata(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// decodeStrict's fast path accepts nothing the walk refuses.
 		var fast, walked Metadata
-		object := len(bytes.TrimLeft(data, " \t\r\n")) > 0 && bytes.TrimLeft(data, " \t\r\n")[0] == '{'
-		if object && jsonv2.Unmarshal(data, &fast, jsonv2.RejectUnknownMembers(true)) == nil {
+		if isObject(data) && jsonv2.Unmarshal(data, &fast, jsonv2.RejectUnknownMembers(true)) == nil {
 			if err := decodeStrictWalk(data, &walked); err != nil {
 				t.Fatalf("JSON v2 accepts metadata the strict walk refuses (%v): %q", err, data)
 			}

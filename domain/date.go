@@ -42,7 +42,11 @@ func DateIn(t time.Time, loc *time.Location) Date {
 
 // ParseDate reads exactly "YYYY-MM-DD"; any other layout and any day that
 // does not exist (2026-02-30) is an error that says which rule failed.
-func ParseDate(s string) (Date, error) {
+func ParseDate(s string) (Date, error) { return parseDate(s) }
+
+// parseDate is ParseDate for text in either form, so that a date inside a
+// JSON document is read in place.
+func parseDate[T string | []byte](s T) (Date, error) {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return Date{}, fmt.Errorf("date must be written YYYY-MM-DD")
 	}
@@ -237,19 +241,14 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 		*d = Date{}
 		return nil
 	}
-	if len(b) == 12 && b[0] == '"' && b[11] == '"' && b[5] == '-' && b[8] == '-' {
+	if len(b) == 12 && b[0] == '"' && b[11] == '"' {
 		// Every date the product writes: read in place, without a second
 		// pass of a decoder over it, which would be most of what a date
-		// costs to decode. Anything amiss takes the way below, which says
-		// what.
-		y, ok1 := digits(b[1:5])
-		m, ok2 := digits(b[6:8])
-		dd, ok3 := digits(b[9:11])
-		if ok1 && ok2 && ok3 {
-			if parsed, err := NewDate(y, time.Month(m), dd); err == nil {
-				*d = parsed
-				return nil
-			}
+		// costs to decode. Anything amiss (an escape, say) takes the way
+		// below, which says what.
+		if parsed, err := parseDate(b[1:11]); err == nil {
+			*d = parsed
+			return nil
 		}
 	}
 	var s string

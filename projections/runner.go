@@ -304,9 +304,7 @@ func (r *Runner) applyFeed(ctx context.Context, t *tracked, feed <-chan []events
 				continue
 			}
 			if err := t.p.Apply(ctx, *ev); err != nil {
-				aerr := &ApplyError{Projection: t.p.Name(), EventID: ev.ID, Stream: ev.Stream, Type: ev.Type, Position: ev.Position, Err: err}
-				r.stop(t, aerr)
-				return aerr
+				return r.stopAt(t, *ev, err)
 			}
 			last, applied = ev, applied+1
 		}
@@ -454,9 +452,7 @@ func (r *Runner) follow(ctx context.Context, t *tracked, until uint64, progress 
 		}
 		ev := *msg.Event
 		if err := t.p.Apply(ctx, ev); err != nil {
-			aerr := &ApplyError{Projection: name, EventID: ev.ID, Stream: ev.Stream, Type: ev.Type, Position: ev.Position, Err: err}
-			r.stop(t, aerr)
-			return aerr
+			return r.stopAt(t, ev, err)
 		}
 		t.applied.Add(1)
 		t.mu.Lock()
@@ -485,6 +481,13 @@ func (r *Runner) follow(ctx context.Context, t *tracked, until uint64, progress 
 			lastSnapshot, sinceSnapshot = r.opts.Now(), 0
 		}
 	}
+}
+
+// stopAt stops t at ev, which it could not apply, and returns why.
+func (r *Runner) stopAt(t *tracked, ev eventstore.RecordedEvent, err error) error {
+	aerr := &ApplyError{Projection: t.p.Name(), EventID: ev.ID, Stream: ev.Stream, Type: ev.Type, Position: ev.Position, Err: err}
+	r.stop(t, aerr)
+	return aerr
 }
 
 // stop marks t stopped with err, loudly.
