@@ -66,6 +66,10 @@ type Config struct {
 	// Metrics, when set, count requests, authentication failures, denials
 	// and access-log writes, and are served at GET /metrics (metrics.go).
 	Metrics *Metrics
+	// AccessSpill, when set, holds the access records the event store
+	// refuses (disk full or read-only, cluster unreachable), so that reads
+	// go on; without it such a read answers 503 access_not_recorded.
+	AccessSpill *audit.Spill
 }
 
 // API is the HTTP handler of caseledger: register routes with Handle, then
@@ -83,7 +87,8 @@ type API struct {
 	actions map[string]Action
 	// access records denials and permitted looks (audit.go); nil until
 	// RegisterCasework or RegisterErasure gives it a store.
-	access *audit.Log
+	access      *audit.Log
+	accessSpill *audit.Spill
 	// cw are the casework routes' handlers, shared by the Register
 	// functions of one service.
 	cw *caseworkRoutes
@@ -111,13 +116,14 @@ func New(cfg Config) (*API, error) {
 		maxBody = DefaultMaxBodyBytes
 	}
 	a := &API{
-		log:      log,
-		verifier: newTokenCache(cfg.Verifier, time.Now),
-		ready:    cfg.Ready,
-		maxBody:  maxBody,
-		metrics:  cfg.Metrics,
-		root:     mux.NewRouter(),
-		actions:  map[string]Action{},
+		log:         log,
+		verifier:    newTokenCache(cfg.Verifier, time.Now),
+		ready:       cfg.Ready,
+		maxBody:     maxBody,
+		metrics:     cfg.Metrics,
+		accessSpill: cfg.AccessSpill,
+		root:        mux.NewRouter(),
+		actions:     map[string]Action{},
 	}
 	a.root.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, ErrNotFound)

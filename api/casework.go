@@ -81,10 +81,14 @@ func RegisterCasework(a *API, svc *casework.Service) {
 func (a *API) casework(svc *casework.Service) *caseworkRoutes {
 	if a.cw == nil || a.cw.svc != svc {
 		a.cw = &caseworkRoutes{api: a, svc: svc}
-		a.access = audit.New(svc)
+		a.access = audit.New(svc, audit.Options{Spill: a.accessSpill, Logger: a.log})
 	}
 	return a.cw
 }
+
+// AccessLog is the access log the registered routes record looks in; nil
+// before RegisterCasework or RegisterErasure.
+func (a *API) AccessLog() *audit.Log { return a.access }
 
 type caseworkRoutes struct {
 	api *API

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"syscall"
 
 	"github.com/caseledger/caseledger/api/identity"
 	"github.com/caseledger/caseledger/domain"
@@ -107,7 +106,7 @@ func problemFor(ctx context.Context, err error) (*Problem, slog.Level) {
 	// full, read-only or failing. An operator must act; the client may
 	// retry (with the same Idempotency-Key) once they have. The message
 	// names neither the file nor what was written.
-	case storageFault(err):
+	case eventstore.IsStorageFault(err):
 		return NewProblem(http.StatusServiceUnavailable, ProblemCannotWrite,
 			"the server cannot write to its storage (disk full, read-only or failing); try again later"), slog.LevelError
 
@@ -128,23 +127,6 @@ func problemFor(ctx context.Context, err error) (*Problem, slog.Level) {
 		return NewProblem(http.StatusServiceUnavailable, ProblemUnavailable, "the request was cancelled"), slog.LevelInfo
 	}
 	return internalProblem(ctx), slog.LevelError
-}
-
-// storageFault reports whether err, however wrapped (the stores wrap
-// *os.PathError in their own errors), is what a file system answers when
-// the medium is at fault, not the request: full, read-only, failing, over
-// quota or past the file size limit. The server answers 503 until an
-// operator fixes the disk.
-func storageFault(err error) bool {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return false
-	}
-	switch errno {
-	case syscall.ENOSPC, syscall.EROFS, syscall.EIO, syscall.EDQUOT, syscall.EFBIG:
-		return true
-	}
-	return false
 }
 
 func levelFor(status int) slog.Level {

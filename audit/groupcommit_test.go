@@ -75,7 +75,7 @@ func gated(t *testing.T, f *fixture) (*gate, *audit.Log) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g, audit.New(svc)
+	return g, audit.New(svc, audit.Options{})
 }
 
 // call is a Record under way; its outcome arrives on err.
@@ -394,7 +394,7 @@ func TestGroupCommitPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := audit.New(svc)
+	log := audit.New(svc, audit.Options{})
 	if err := log.Record(ctx, access("u-panic", uuid.New(), domain.ViewParticipant)); !errors.Is(err, audit.ErrNotRecorded) {
 		t.Fatalf("a look whose append panicked: %v, want ErrNotRecorded", err)
 	}

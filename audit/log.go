@@ -20,13 +20,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/eventstore"
 )
 
 // ErrNotRecorded is why a look must not happen: its access record could not
@@ -42,7 +45,9 @@ const MaxBatch = 512
 // concurrent use; one Log should serve a process, since it group-commits
 // the records of concurrent requests (see RecordAll).
 type Log struct {
-	svc *casework.Service
+	svc   *casework.Service
+	spill *Spill // nil: a look whose record the store refuses is not shown
+	log   *slog.Logger
 
 	mu sync.Mutex
 	// queue holds the looks waiting for an append, in arrival order.
@@ -60,10 +65,26 @@ type pending struct {
 	done   chan error // receives the outcome once; buffered
 }
 
+// Options are a Log's optional parts.
+type Options struct {
+	// Spill, when set, takes the records the store refuses for want of
+	// storage (a full or read-only disk) or reach (an unavailable
+	// cluster), so that looks go on; they move to the log once it takes
+	// writes again. The Log does not close it.
+	Spill *Spill
+	// Logger says when records start and stop being held; nil logs
+	// nothing.
+	Logger *slog.Logger
+}
+
 // New returns a Log that writes and reads through svc, whose clock decides
 // the day stream a record goes to.
-func New(svc *casework.Service) *Log {
-	return &Log{svc: svc}
+func New(svc *casework.Service, opts Options) *Log {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Log{svc: svc, spill: opts.Spill, log: log}
 }
 
 // Access is one look to record.
@@ -200,7 +221,9 @@ func (l *Log) take() []*pending {
 
 // append writes the batch's records to today's stream in one append. The
 // stream is a log (casework.Service.AppendLog): appending does not read
-// back, decode or keep the day's records.
+// back, decode or keep the day's records. With a spill journal, records
+// it holds go first, so that the log stays in the order of the looks, and
+// the batch is held too when the store refuses it.
 func (l *Log) append(batch []*pending) error {
 	var events []domain.Event
 	var stamps []casework.Stamp
@@ -213,12 +236,133 @@ func (l *Log) append(batch []*pending) error {
 	ctx, done := batchContext(batch)
 	defer done()
 	first := batch[0].stamp
-	stream := domain.AccessLogStream(l.svc.Today())
-	_, err := l.svc.AppendLog(ctx, stream, casework.Request{Actor: first.Actor, CorrelationID: first.CorrelationID, Stamps: stamps}, events)
+	day := l.svc.Today()
+	if l.spill != nil && l.spill.Len() > 0 {
+		if err := l.moveHeld(ctx); err != nil {
+			return l.hold(day, events, stamps, err)
+		}
+	}
+	_, err := l.svc.AppendLog(ctx, domain.AccessLogStream(day), casework.Request{Actor: first.Actor, CorrelationID: first.CorrelationID, Stamps: stamps}, events)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrNotRecorded, err)
+		return l.hold(day, events, stamps, err)
 	}
 	return nil
+}
+
+// hold writes to the spill journal the records whose append failed with
+// cause, if the journal is there and cause is the store's (its disk or its
+// reach), not the records'; it returns nil once they are durable there,
+// else what the callers must not show for.
+func (l *Log) hold(day domain.Date, events []domain.Event, stamps []casework.Stamp, cause error) error {
+	if l.spill == nil || !storeRefused(cause) {
+		return fmt.Errorf("%w: %w", ErrNotRecorded, cause)
+	}
+	b := heldBatch{Day: day, Records: make([]heldRecord, len(events))}
+	at := l.svc.Now().UTC()
+	for i, ev := range events {
+		rec, ok := ev.(domain.AccessRecorded)
+		if !ok {
+			return fmt.Errorf("%w: hold a %s: only access records are held", ErrNotRecorded, ev.EventType())
+		}
+		b.Records[i] = heldRecord{EventID: uuid.New(), At: at, Actor: stamps[i].Actor, CorrelationID: stamps[i].CorrelationID, Access: rec}
+	}
+	was := l.spill.Len()
+	if err := l.spill.hold(b); err != nil {
+		return fmt.Errorf("%w: %w (and the spill journal: %w)", ErrNotRecorded, cause, err)
+	}
+	if was == 0 {
+		l.log.Warn("the event store refuses access records; holding them in the spill journal until it takes writes again", "journal", l.spill.Path(), "error", cause.Error())
+	}
+	return nil
+}
+
+// storeRefused reports whether an append failed for want of the store:
+// its disk refused the write, or it could not be reached or was closed.
+func storeRefused(err error) bool {
+	return eventstore.IsStorageFault(err) || errors.Is(err, eventstore.ErrUnavailable) || errors.Is(err, eventstore.ErrClosed)
+}
+
+// moveHeld appends the records the spill journal holds to their days'
+// streams, oldest first, then empties it. Consecutive batches of a day
+// share an append, up to MaxBatch records. Each record keeps the id and
+// time it was held with, so a move that is tried again after one that
+// failed having written (or after a crash before the journal was emptied)
+// stores every record once.
+func (l *Log) moveHeld(ctx context.Context) error {
+	held := l.spill.held()
+	for start := 0; start < len(held); {
+		end, n := start+1, len(held[start].Records)
+		for end < len(held) && held[end].Day == held[start].Day && n+len(held[end].Records) <= MaxBatch {
+			n += len(held[end].Records)
+			end++
+		}
+		err := l.appendHeld(ctx, held[start:end])
+		if errors.Is(err, eventstore.ErrIdempotency) {
+			// Part of this append was stored by an earlier move grouped
+			// otherwise; each batch is whole in the store or absent.
+			err = nil
+			for i := start; i < end && err == nil; i++ {
+				err = l.appendHeld(ctx, held[i:i+1])
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("move held access records: %w", err)
+		}
+		start = end
+	}
+	if err := l.spill.release(); err != nil {
+		return err
+	}
+	l.log.Info("access records held in the spill journal are in the access log", "records", countHeld(held))
+	return nil
+}
+
+// RetryHeld moves the records the spill journal holds to the log every
+// so often, until ctx ends, so that they do not wait for the next look
+// once the store takes writes again. Looks that come meanwhile move them
+// first as well.
+func (l *Log) RetryHeld(ctx context.Context, every time.Duration) {
+	if l.spill == nil {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if l.spill.Len() == 0 {
+			continue
+		}
+		l.mu.Lock()
+		busy := l.writing
+		l.writing = true
+		l.mu.Unlock()
+		if busy {
+			continue // the writer moves them before its next append
+		}
+		if err := l.moveHeld(ctx); err != nil {
+			l.log.Debug("access records still held", "records", l.spill.Len(), "error", err.Error())
+		}
+		l.write() // what queued meanwhile; it clears writing
+	}
+}
+
+// appendHeld appends batches of one day as they were held.
+func (l *Log) appendHeld(ctx context.Context, batches []heldBatch) error {
+	var events []domain.Event
+	var stamps []casework.Stamp
+	for _, b := range batches {
+		for _, r := range b.Records {
+			events = append(events, r.Access)
+			stamps = append(stamps, casework.Stamp{Actor: r.Actor, CorrelationID: r.CorrelationID, At: r.At, EventID: r.EventID})
+		}
+	}
+	first := stamps[0]
+	_, err := l.svc.AppendLog(ctx, domain.AccessLogStream(batches[0].Day), casework.Request{Actor: first.Actor, CorrelationID: first.CorrelationID, Stamps: stamps}, events)
+	return err
 }
 
 // batchContext is the context of a batch's append: it carries the first

@@ -44,7 +44,7 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc, f.log = svc, audit.New(svc)
+	f.svc, f.log = svc, audit.New(svc, audit.Options{})
 	return f
 }
 
@@ -262,7 +262,7 @@ func TestRecordFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := audit.New(svc).Record(ctx, access("u-kari", uuid.New(), domain.ViewParticipant)); !errors.Is(err, audit.ErrNotRecorded) || !errors.Is(err, eventstore.ErrUnavailable) {
+	if err := audit.New(svc, audit.Options{}).Record(ctx, access("u-kari", uuid.New(), domain.ViewParticipant)); !errors.Is(err, audit.ErrNotRecorded) || !errors.Is(err, eventstore.ErrUnavailable) {
 		t.Errorf("store unavailable: %v", err)
 	}
 

@@ -154,8 +154,12 @@ func isDigits(s string) bool {
 // Record is an access record as queries return it: the event's payload
 // with who, when and where in the log from its metadata.
 type Record struct {
-	EventID       uuid.UUID `json:"event_id"`
-	Position      uint64    `json:"position"`
+	EventID uuid.UUID `json:"event_id"`
+	// Position is where the record is in the log; 0 while it is Held.
+	Position uint64 `json:"position"`
+	// Held says the record is in the spill journal, not yet in the log:
+	// the store refused writes when it was made (see Spill).
+	Held          bool      `json:"held,omitempty"`
 	RecordedAt    time.Time `json:"recorded_at"`
 	UserID        string    `json:"user_id"`
 	Role          string    `json:"role"`
@@ -176,10 +180,22 @@ type Record struct {
 }
 
 func recordOf(r domain.Recorded, e domain.AccessRecorded) Record {
+	return newRecord(r.ID, r.Meta.RecordedAt, r.Meta.Actor, r.Meta.CorrelationID, e, r.Position)
+}
+
+// record is a held record as queries return it: without a position, and
+// marked held.
+func (r heldRecord) record() Record {
+	rec := newRecord(r.EventID, r.At, r.Actor, r.CorrelationID, r.Access, 0)
+	rec.Held = true
+	return rec
+}
+
+func newRecord(id uuid.UUID, at time.Time, actor domain.Actor, correlationID uuid.UUID, e domain.AccessRecorded, position uint64) Record {
 	return Record{
-		EventID: r.ID, Position: r.Position, RecordedAt: r.Meta.RecordedAt,
-		UserID: r.Meta.Actor.UserID, Role: r.Meta.Actor.Role, Office: r.Meta.Actor.Office,
-		CorrelationID: r.Meta.CorrelationID,
+		EventID: id, Position: position, RecordedAt: at,
+		UserID: actor.UserID, Role: actor.Role, Office: actor.Office,
+		CorrelationID: correlationID,
 		ParticipantID: e.ParticipantID, View: e.View, PersonalData: e.PersonalData, Purpose: e.Purpose,
 		Decision: e.Decision, Reason: e.Reason, Via: e.Via, KnownAt: e.KnownAt, SubjectUser: e.SubjectUser,
 		Cohort: e.Cohort, Rows: e.Rows,
@@ -218,13 +234,25 @@ func (l *Log) Query(ctx context.Context, q Query) (Page, error) {
 			return Page{}, fmt.Errorf("query the access log of %s: %w", day, err)
 		}
 		for _, r := range h {
-			e, ok := r.Event.(domain.AccessRecorded)
-			if ok && q.matches(r, e) {
-				page.Records = append(page.Records, recordOf(r, e))
+			if e, ok := r.Event.(domain.AccessRecorded); ok {
+				if rec := recordOf(r, e); q.matches(rec) {
+					page.Records = append(page.Records, rec)
+				}
 			}
 		}
 	}
 	slices.SortFunc(page.Records, func(a, b Record) int { return cmp.Compare(a.Position, b.Position) })
+	// Records held in the spill journal come after every record of the
+	// log: they are appended before any later look's.
+	if l.spill != nil {
+		for _, b := range l.spill.held() {
+			for _, r := range b.Records {
+				if rec := r.record(); q.matches(rec) {
+					page.Records = append(page.Records, rec)
+				}
+			}
+		}
+	}
 	if len(page.Records) > q.Limit {
 		page.Records, page.Truncated = page.Records[:q.Limit], true
 	}
@@ -245,15 +273,15 @@ func (q Query) days(today domain.Date) (first, last domain.Date) {
 	return first, last
 }
 
-func (q Query) matches(r domain.Recorded, e domain.AccessRecorded) bool {
+func (q Query) matches(r Record) bool {
 	switch {
-	case q.Participant != uuid.Nil && e.ParticipantID != q.Participant:
+	case q.Participant != uuid.Nil && r.ParticipantID != q.Participant:
 		return false
-	case q.User != "" && r.Meta.Actor.UserID != q.User:
+	case q.User != "" && r.UserID != q.User:
 		return false
-	case !q.From.IsZero() && r.Meta.RecordedAt.Before(q.From):
+	case !q.From.IsZero() && r.RecordedAt.Before(q.From):
 		return false
-	case !q.To.IsZero() && r.Meta.RecordedAt.After(q.To):
+	case !q.To.IsZero() && r.RecordedAt.After(q.To):
 		return false
 	}
 	return true

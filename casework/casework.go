@@ -75,6 +75,13 @@ type Request struct {
 type Stamp struct {
 	Actor         domain.Actor
 	CorrelationID uuid.UUID
+	// At and EventID, when set, are the time the event was recorded and
+	// its id, for an event recorded elsewhere before it reaches the store
+	// (an access record held while the store refused writes): its
+	// metadata keeps the time it happened, and appending it again after
+	// a failure that did write it stores it once.
+	At      time.Time
+	EventID uuid.UUID
 }
 
 // Result is where a write landed.
@@ -146,6 +153,9 @@ func New(store eventstore.Store, opts Options) (*Service, error) {
 	s.cache = newHistoryCache(size)
 	return s, nil
 }
+
+// Now is the service's clock: the time it stamps events with.
+func (s *Service) Now() time.Time { return s.now() }
 
 // Today is the current business date.
 func (s *Service) Today() domain.Date { return domain.DateIn(s.now(), s.loc) }
@@ -333,7 +343,17 @@ func (s *Service) encode(ctx context.Context, h history, events []domain.Event, 
 		if err != nil {
 			return nil, err
 		}
-		id := ids.id(i)
+		stamp := Stamp{Actor: req.Actor, CorrelationID: req.CorrelationID}
+		if req.Stamps != nil {
+			stamp = req.Stamps[i]
+		}
+		id, at := ids.id(i), now
+		if stamp.EventID != uuid.Nil {
+			id = stamp.EventID
+		}
+		if !stamp.At.IsZero() {
+			at = stamp.At
+		}
 		switch {
 		case !domain.HasPersonal(ev):
 			// Nothing to seal (an access record, a meeting without
@@ -357,11 +377,7 @@ func (s *Service) encode(ctx context.Context, h history, events []domain.Event, 
 				return nil, err
 			}
 		}
-		stamp := Stamp{Actor: req.Actor, CorrelationID: req.CorrelationID}
-		if req.Stamps != nil {
-			stamp = req.Stamps[i]
-		}
-		meta := domain.NewMetadata(ev, stamp.Actor, now, s.loc, stamp.CorrelationID, uuid.Nil)
+		meta := domain.NewMetadata(ev, stamp.Actor, at, s.loc, stamp.CorrelationID, uuid.Nil)
 		if req.IdempotencyKey != "" {
 			meta.RequestDigest = req.Digest
 		}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -243,6 +244,23 @@ var (
 	ErrUnavailable      = errors.New("event store unavailable")
 	ErrInvalidReadRange = errors.New("invalid read options")
 )
+
+// IsStorageFault reports whether err, however wrapped (the stores wrap
+// *os.PathError in their own errors), is what a file system answers when
+// the medium is at fault, not the request: full, read-only, failing, over
+// quota or past the file size limit. Nothing is written until an operator
+// fixes the disk.
+func IsStorageFault(err error) bool {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return false
+	}
+	switch errno {
+	case syscall.ENOSPC, syscall.EROFS, syscall.EIO, syscall.EDQUOT, syscall.EFBIG:
+		return true
+	}
+	return false
+}
 
 // ConflictError is returned when an append's expectation does not hold. It
 // matches ErrConflict with errors.Is.

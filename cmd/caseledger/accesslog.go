@@ -56,7 +56,7 @@ func runAccessLog(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, closeStore()) }()
-	log := audit.New(svc)
+	log := audit.New(svc, audit.Options{})
 	if err := log.Record(ctx, audit.Access{Reader: reader, Record: domain.AccessRecorded{
 		ParticipantID: q.Participant, SubjectUser: q.User, View: domain.ViewAccessLog,
 		Purpose: purpose, Decision: domain.AccessPermitted, Via: "caseledger access-log",

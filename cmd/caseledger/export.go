@@ -48,7 +48,7 @@ func runExport(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	rec := export.AccessRecord(req, "caseledger export", purpose)
-	if err := audit.New(d.svc).Record(ctx, audit.Access{Reader: reader, Record: rec}); err != nil {
+	if err := audit.New(d.svc, audit.Options{}).Record(ctx, audit.Access{Reader: reader, Record: rec}); err != nil {
 		return err // nothing leaves that is not recorded
 	}
 	_, err = e.stdout.Write(body)

@@ -176,6 +176,9 @@ type serverFlags struct {
 	// pprof is where Go's profiler listens, on a listener of its own; ""
 	// (the default) serves none. serve only.
 	pprof string
+	// accessSpill is the directory of the access records' spill journal
+	// (audit.Spill); "" holds none. serve only.
+	accessSpill string
 }
 
 func addServerFlags(fs *flagSet) *serverFlags {

@@ -162,7 +162,7 @@ func runHistory(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, closeStore()) }()
-	log := audit.New(svc)
+	log := audit.New(svc, audit.Options{})
 	rec := domain.AccessRecorded{ParticipantID: id, View: domain.ViewHistory, Purpose: purpose, Via: "caseledger history", KnownAt: k.String()}
 
 	h, _, err := svc.Load(ctx, domain.ParticipantStream(id))

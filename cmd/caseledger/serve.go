@@ -19,6 +19,7 @@ import (
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/api/identity"
+	"github.com/caseledger/caseledger/audit"
 	"github.com/caseledger/caseledger/casework"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
@@ -38,6 +39,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	idf.addOIDCFlags(fs)
 	srvf := addServerFlags(fs)
 	fs.StringVar(&srvf.pprof, "pprof", "", "address (HOST:PORT) to serve Go's profiler on, apart from the API; none when empty. It shows no personal data, but keep it on loopback")
+	fs.StringVar(&srvf.accessSpill, "access-spill", "", "directory, on another volume than --data, that keeps access records while the event store refuses writes (its disk full or read-only, its cluster unreachable), so that reads of personal data go on; without it they answer 503 until the store is back")
+	fs.fromEnv("access-spill", "CASELEDGER_ACCESS_SPILL")
 	storeFlag := addStoreFlag(fs)
 	mkf := addMasterKeyFlags(fs)
 	if err := fs.parse(e, args); err != nil {
@@ -58,6 +61,26 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return openKeyring(ctx, idf.dataDir, master)
 	}
 	return serve(ctx, e, idf, srvf, keys, nil)
+}
+
+// spillRetry is how often held access records are offered to the store.
+const spillRetry = 2 * time.Second
+
+// openSpill opens the access records' spill journal in dir, if one is
+// configured, and says what it holds from an earlier run.
+func openSpill(dir string, log *slog.Logger) (*audit.Spill, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	spill, err := audit.OpenSpill(dir)
+	if err != nil {
+		return nil, err
+	}
+	if n := spill.Torn(); n > 0 {
+		log.Warn("access spill journal: dropped the end of a line cut short by a crash; its looks were not shown", "journal", spill.Path(), "bytes", n)
+	}
+	log.Info("access spill journal", "journal", spill.Path(), "held", spill.Len())
+	return spill, nil
 }
 
 // serveGCPercent is the collector's setting for a server when GOGC is not
@@ -125,10 +148,18 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 	go func() { defer close(projectionsDone); runner.Run(pctx) }()
 	defer func() { stopProjections(); <-projectionsDone }()
 
+	spill, err := openSpill(srvf.accessSpill, log)
+	if err != nil {
+		return err
+	}
+	if spill != nil {
+		defer spill.Close()
+	}
+
 	// Metrics (Prometheus): one registry for this process, no global
 	// default. From here on store is the instrumented store, which counts
 	// appends and reads and closes the store underneath.
-	metrics, store, err := newMetrics(store, runner)
+	metrics, store, err := newMetrics(store, runner, spill)
 	if err != nil {
 		return err
 	}
@@ -152,6 +183,7 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 		},
 		MaxBodyBytes: srvf.maxBodyBytes,
 		Metrics:      metrics,
+		AccessSpill:  spill,
 	})
 	if err != nil {
 		return err
@@ -174,6 +206,13 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 		return err
 	}
 	api.RegisterExport(a, store, pseudonyms, api.StatsOptions{Today: svc.Today})
+	if spill != nil {
+		// Held access records move to the log once it takes writes, even
+		// if no look comes to move them; stopped before the store closes.
+		retryDone := make(chan struct{})
+		go func() { defer close(retryDone); a.AccessLog().RetryHeld(pctx, spillRetry) }()
+		defer func() { stopProjections(); <-retryDone }()
+	}
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", srvf.addr)
@@ -299,7 +338,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 // their latency and batch size, events by type, reads), and the read
 // models' positions and lag, read from runner at each scrape. It returns
 // the HTTP metrics for api.Config and store wrapped to count.
-func newMetrics(store eventstore.Store, runner *projections.Runner) (*api.Metrics, eventstore.Store, error) {
+func newMetrics(store eventstore.Store, runner *projections.Runner, spill *audit.Spill) (*api.Metrics, eventstore.Store, error) {
 	reg := prometheus.NewRegistry()
 	if err := errors.Join(
 		reg.Register(collectors.NewGoCollector()),
@@ -307,6 +346,15 @@ func newMetrics(store eventstore.Store, runner *projections.Runner) (*api.Metric
 		reg.Register(api.NewProjectionCollector(runner)),
 	); err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	if spill != nil {
+		held := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "caseledger_access_records_held",
+			Help: "Access records held in the spill journal until the event store takes writes again.",
+		}, func() float64 { return float64(spill.Len()) })
+		if err := reg.Register(held); err != nil {
+			return nil, nil, fmt.Errorf("metrics: %w", err)
+		}
 	}
 	counted, err := instrumented.New(store, reg, instrumented.Options{EventTypes: domain.EventTypes()})
 	if err != nil {
