@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +26,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/api/identity"
+	"github.com/caseledger/caseledger/audit"
+	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore/esdb"
 	"github.com/caseledger/caseledger/eventstore/esdb/esdbtest"
 )
@@ -133,15 +137,40 @@ func refusedForStorage(t *testing.T, what string, r reply, mnt string) {
 	}
 }
 
-// personalRead checks a read of personal data while the access log
-// cannot be written: it is shown (its record fitted into the store), or
-// refused with 503 access_not_recorded; it is never shown unrecorded.
-func personalRead(t *testing.T, what string, r reply) {
+// scrape reads a metric without labels from the server's /metrics.
+func scrape(t *testing.T, c *client, name string) float64 {
 	t.Helper()
-	if r.status != http.StatusOK && (r.status != http.StatusServiceUnavailable || r.problemType() != "access_not_recorded") {
-		t.Fatalf("%s: %s, want 200 or 503 access_not_recorded", what, r)
+	r := c.do(http.MethodGet, "/metrics", "", nil, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("/metrics: %s", r)
 	}
-	t.Logf("%s: %d %s", what, r.status, r.problemType())
+	for line := range strings.Lines(string(r.body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("/metrics: %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
+}
+
+// accessRecords is the access log's records of participant id, as an
+// auditor reads them.
+func accessRecords(t *testing.T, c *client, tk tokens, id uuid.UUID) []audit.Record {
+	t.Helper()
+	auditor := tk.mint(t, identity.Identity{UserID: "au-fault", Role: identity.Auditor})
+	r := c.do(http.MethodGet, "/v1/audit/access?participant="+id.String(), auditor, map[string]string{"Purpose": "fault test"}, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("the access log of a participant: %s", r)
+	}
+	var page audit.Page
+	if err := json.Unmarshal(r.body, &page); err != nil {
+		t.Fatalf("the access log of a participant: %v", err)
+	}
+	return page.Records
 }
 
 // TestFaultDiskFull fills the disk under a running server with the
@@ -153,10 +182,15 @@ func personalRead(t *testing.T, what string, r reply) {
 // requests succeed without a restart, and the log holds every answered
 // write once. A shutdown on a full disk still ends cleanly, leaving no
 // half-written snapshot behind.
+//
+// The server has a spill journal on another volume (--access-spill), so
+// reads of personal data go on: their records reach the access log, each
+// once, when the disk has room again. (TestFaultDataDirTurnsReadOnly
+// shows the refusal without one.)
 func TestFaultDiskFull(t *testing.T) {
 	mnt := mountTmpfs(t, 64<<20)
 	dir := filepath.Join(mnt, "data")
-	srv, c, tk, cw := startFaultServer(t, dir)
+	srv, c, tk, cw := startFaultServer(t, dir, "--access-spill", t.TempDir())
 	today := faultToday()
 	var writes []*write
 	var people []uuid.UUID
@@ -214,14 +248,29 @@ func TestFaultDiskFull(t *testing.T) {
 	if r := c.do(http.MethodGet, "/v1/me", cw, nil, ""); r.status != http.StatusOK {
 		t.Errorf("/v1/me on a full disk: %s", r)
 	}
-	personalRead(t, "a participant on a full disk", c.do(http.MethodGet, "/v1/participants/"+people[0].String(), cw, nil, ""))
-	personalRead(t, "the caseload on a full disk", c.do(http.MethodGet, "/v1/caseload", tk.lead, nil, ""))
+	fullAt := time.Now()
+	if r := c.do(http.MethodGet, "/v1/participants/"+people[0].String(), cw, nil, ""); r.status != http.StatusOK {
+		t.Errorf("a participant on a full disk: %s", r)
+	}
+	if r := c.do(http.MethodGet, "/v1/caseload", tk.lead, nil, ""); r.status != http.StatusOK {
+		t.Errorf("the caseload on a full disk: %s", r)
+	}
 
 	// The fix: no restart.
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)
 	}
 	srv.waitReady(t, true)
+	fixedAt := time.Now()
+	var during []domain.AccessView
+	for _, r := range accessRecords(t, c, tk, people[0]) {
+		if r.View != domain.ViewAccessLog && r.RecordedAt.After(fullAt) && r.RecordedAt.Before(fixedAt) {
+			during = append(during, r.View)
+		}
+	}
+	if want := []domain.AccessView{domain.ViewParticipant, domain.ViewCaseload}; !slices.Equal(during, want) {
+		t.Errorf("the access log holds %v for the looks at a participant on the full disk, want %v", during, want)
+	}
 	sendOK(enrol)
 	people = append(people, enrol.participantID(t))
 	for _, w := range refused {
@@ -258,17 +307,29 @@ func TestFaultDiskFull(t *testing.T) {
 // as ext4 does after an error under errors=remount-ro. Every write
 // answers 503 cannot_write from then on, a refused write sent again
 // included; /readyz fails and says why, /livez stays up; reads of
-// nothing personal go on, while every read of personal data answers 503
-// access_not_recorded, since its access record cannot be written. The
-// server stops on SIGTERM although it can save nothing. Repaired as an
-// operator would (unmount, e2fsck, mount), the log holds every answered
-// write once, a restarted server takes the refused writes, sent again
-// with their keys, once each, and its read models equal a rebuild's.
+// nothing personal go on. Reads of personal data go on too when the
+// server has a spill journal on another volume for their access records
+// (--access-spill): the records reach the access log, each once, after
+// the repair. Without one, every read of personal data answers 503
+// access_not_recorded, since its record cannot be written. The server
+// stops on SIGTERM although it can save nothing. Repaired as an operator
+// would (unmount, e2fsck, mount), the log holds every answered write
+// once, a restarted server takes the refused writes, sent again with
+// their keys, once each, and its read models equal a rebuild's.
 func TestFaultDataDirTurnsReadOnly(t *testing.T) {
+	t.Run("with a spill journal", func(t *testing.T) { faultDataDirTurnsReadOnly(t, true) })
+	t.Run("without one", func(t *testing.T) { faultDataDirTurnsReadOnly(t, false) })
+}
+
+func faultDataDirTurnsReadOnly(t *testing.T, withSpill bool) {
 	const caseworkers, beforeFault = 4, 40
 	disk := mountExt4(t, 64<<20)
 	dir := filepath.Join(disk.dir, "data")
-	srv, c, tk, cw := startFaultServer(t, dir)
+	var spillArgs []string
+	if withSpill {
+		spillArgs = []string{"--access-spill", t.TempDir()} // another file system than the loop device
+	}
+	srv, c, tk, cw := startFaultServer(t, dir, spillArgs...)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	team := make([]*loadWorker, caseworkers)
@@ -312,6 +373,7 @@ func TestFaultDataDirTurnsReadOnly(t *testing.T) {
 		wg.Wait()
 		t.Fatalf("%d writes answered within %s, want %d before the disk fails", answered.Load(), pollTimeout, beforeFault)
 	}
+	failedAt := time.Now()
 	disk.fail(t)
 	refusedAll := make(chan struct{})
 	go func() { wg.Wait(); close(refusedAll) }()
@@ -349,6 +411,8 @@ func TestFaultDataDirTurnsReadOnly(t *testing.T) {
 	// a moment of microseconds, the store would answer nothing from the
 	// log any more (TestFaultReadOnlyBeforeTheCommitIsSynced), and reads
 	// of it would be refused too. Otherwise they are checked here.
+	var someone uuid.UUID
+	var heldLooks []domain.AccessView // the looks at someone the journal holds
 	if strings.Contains(srv.out.String(), unsyncedMessage) {
 		t.Log("the disk failed between a commit's header write and its sync: the reads are not checked")
 	} else {
@@ -362,10 +426,11 @@ func TestFaultDataDirTurnsReadOnly(t *testing.T) {
 		if r := c.do(http.MethodGet, "/v1/stats/outcomes?programme="+faultProgramme+"&format=json", tk.lead, nil, ""); r.status != http.StatusOK {
 			t.Errorf("the outcome statistics on a read-only disk: %s", r)
 		}
-		// Personal data: never shown unrecorded, and no record can be
-		// written on a read-only disk. Nor can a denial's record: a look
-		// outside the caller's office answers 503 too, not its usual 404.
-		var someone uuid.UUID
+		// Personal data: never shown unrecorded. With a spill journal the
+		// records are held there and the looks answered as ever, a denial
+		// included; without one no record can be written, not even a
+		// denial's, so a look outside the caller's office answers 503 too,
+		// not its usual 404.
 		for _, w := range team {
 			if len(w.people) > 0 {
 				someone = w.people[0].id
@@ -375,15 +440,31 @@ func TestFaultDataDirTurnsReadOnly(t *testing.T) {
 			t.Fatal("no participant was enrolled before the disk failed")
 		}
 		elsewhere := tk.mint(t, identity.Identity{UserID: "cw-bergen", Role: identity.Caseworker, Office: "bergen"})
-		for _, look := range []struct{ what, token, path string }{
-			{"a participant", tk.lead, "/v1/participants/" + someone.String()},
-			{"a participant's history", tk.lead, "/v1/participants/" + someone.String() + "/history"},
-			{"the caseload, which shows names", tk.lead, "/v1/caseload"},
-			{"a participant of another office", elsewhere, "/v1/participants/" + someone.String()},
+		for _, look := range []struct {
+			what, token, path string
+			view              domain.AccessView
+			status            int // with a spill journal
+		}{
+			{"a participant", tk.lead, "/v1/participants/" + someone.String(), domain.ViewParticipant, http.StatusOK},
+			{"a participant's history", tk.lead, "/v1/participants/" + someone.String() + "/history", domain.ViewHistory, http.StatusOK},
+			{"the caseload, which shows names", tk.lead, "/v1/caseload", domain.ViewCaseload, http.StatusOK},
+			{"a participant of another office", elsewhere, "/v1/participants/" + someone.String(), domain.ViewParticipant, http.StatusNotFound},
 		} {
 			r := c.do(http.MethodGet, look.path, look.token, nil, "")
-			if r.status != http.StatusServiceUnavailable || r.problemType() != "access_not_recorded" || r.header.Get("Retry-After") == "" {
-				t.Errorf("%s on a read-only disk: %s, want 503 access_not_recorded with Retry-After", look.what, r)
+			if !withSpill {
+				if r.status != http.StatusServiceUnavailable || r.problemType() != "access_not_recorded" || r.header.Get("Retry-After") == "" {
+					t.Errorf("%s on a read-only disk: %s, want 503 access_not_recorded with Retry-After", look.what, r)
+				}
+				continue
+			}
+			if r.status != look.status {
+				t.Errorf("%s on a read-only disk, with a spill journal: %s, want %d", look.what, r, look.status)
+			}
+			heldLooks = append(heldLooks, look.view) // the caseload's first page lists everyone here
+		}
+		if withSpill {
+			if held := scrape(t, c, "caseledger_access_records_held"); held < float64(len(heldLooks)) {
+				t.Errorf("caseledger_access_records_held = %v on a read-only disk, want at least %d", held, len(heldLooks))
 			}
 		}
 	}
@@ -391,13 +472,30 @@ func TestFaultDataDirTurnsReadOnly(t *testing.T) {
 	// The server cannot save its read models' snapshots; it stops all
 	// the same.
 	srv.stop(t)
+	repairedAt := time.Now()
 	disk.repair(t)
 	store := openDataStore(t, dir)
 	checkLog(t, store, writes)
 	store.Close()
 
-	srv = startReady(t, dir)
+	srv = startReady(t, dir, spillArgs...)
 	c = newClient(srv)
+	if len(heldLooks) > 0 {
+		// The looks at someone during the outage, moved from the journal
+		// once the store took writes: each once, at the time it was made.
+		var during []domain.AccessView
+		for _, r := range accessRecords(t, c, tk, someone) {
+			if r.View != domain.ViewAccessLog && r.RecordedAt.After(failedAt) && r.RecordedAt.Before(repairedAt) {
+				if r.Held {
+					t.Errorf("record %s still held after the repair", r.EventID)
+				}
+				during = append(during, r.View)
+			}
+		}
+		if !slices.Equal(during, heldLooks) {
+			t.Errorf("the access log holds %v for the looks at the participant on the read-only disk, want %v", during, heldLooks)
+		}
+	}
 	// The refused writes, sent again with their keys (they are among
 	// writes already, unanswered until now).
 	for _, w := range team {

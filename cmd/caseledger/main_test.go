@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/caseledger/caseledger/api/identity"
+	"github.com/caseledger/caseledger/audit"
 	"github.com/caseledger/caseledger/eventstore/bolt"
 )
 
@@ -345,6 +346,39 @@ func TestServeRefusesAStoreInUse(t *testing.T) {
 	code, _, errOut := invoke(t, withMasterKey(), "serve", "--data", dir, "--addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(errOut, "in use") {
 		t.Fatalf("second serve: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestServeRefusesASpillJournalItCannotUse: serve does not start on an
+// access spill journal it cannot write, that another process holds, or
+// that is damaged, and says why in its last line.
+func TestServeRefusesASpillJournalItCannotUse(t *testing.T) {
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inUse := t.TempDir()
+	held, err := audit.OpenSpill(inUse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	damaged := t.TempDir()
+	if err := os.WriteFile(filepath.Join(damaged, audit.SpillFile), []byte("{not a line}\n{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, spill, want string }{
+		{"not a directory", notADir, "not a directory"},
+		{"in use", inUse, "another process uses it"},
+		{"damaged", damaged, "damaged: line 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := invoke(t, withMasterKey(), "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--access-spill", tc.spill)
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if last := lines[len(lines)-1]; code != 1 || !strings.HasPrefix(last, "caseledger: ") || !strings.Contains(last, tc.want) {
+				t.Fatalf("exit %d, last line %q; want 1 and a line saying %q", code, last, tc.want)
+			}
+		})
 	}
 }
 

@@ -19,7 +19,7 @@ const metricsOutEnv = "CASELEDGER_METRICS_OUT"
 // template, and no raw path or id leaks into them.
 func TestMetricsScrape(t *testing.T) {
 	dir := t.TempDir()
-	s := startServer(t, "serve", "--data", dir)
+	s := startServer(t, "serve", "--data", dir, "--access-spill", t.TempDir())
 	base := "http://" + s.addr
 	token := func(user, role, office string) string {
 		t.Helper()
@@ -82,6 +82,7 @@ func TestMetricsScrape(t *testing.T) {
 		`caseledger_projection_position{projection="caseload"}`,
 		`caseledger_projection_lag_positions{projection="caseload"}`,
 		`caseledger_projection_lag_up 1`,
+		`caseledger_access_records_held 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(scrape, want) {

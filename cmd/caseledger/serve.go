@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,7 +69,7 @@ const spillRetry = 2 * time.Second
 
 // openSpill opens the access records' spill journal in dir, if one is
 // configured, and says what it holds from an earlier run.
-func openSpill(dir string, log *slog.Logger) (*audit.Spill, error) {
+func openSpill(dir, dataDir string, log *slog.Logger) (*audit.Spill, error) {
 	if dir == "" {
 		return nil, nil
 	}
@@ -76,11 +77,21 @@ func openSpill(dir string, log *slog.Logger) (*audit.Spill, error) {
 	if err != nil {
 		return nil, err
 	}
+	if sameFileSystem(dir, dataDir) {
+		log.Warn("the access spill journal is on the data directory's file system: when that disk is full or read-only, so is the journal, and reads of personal data stop", "journal", spill.Path())
+	}
 	if n := spill.Torn(); n > 0 {
 		log.Warn("access spill journal: dropped the end of a line cut short by a crash; its looks were not shown", "journal", spill.Path(), "bytes", n)
 	}
 	log.Info("access spill journal", "journal", spill.Path(), "held", spill.Len())
 	return spill, nil
+}
+
+// sameFileSystem reports whether a and b are on one file system; false
+// when either cannot be looked at.
+func sameFileSystem(a, b string) bool {
+	var sa, sb syscall.Stat_t
+	return syscall.Stat(a, &sa) == nil && syscall.Stat(b, &sb) == nil && sa.Dev == sb.Dev
 }
 
 // serveGCPercent is the collector's setting for a server when GOGC is not
@@ -148,7 +159,7 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 	go func() { defer close(projectionsDone); runner.Run(pctx) }()
 	defer func() { stopProjections(); <-projectionsDone }()
 
-	spill, err := openSpill(srvf.accessSpill, log)
+	spill, err := openSpill(srvf.accessSpill, idf.dataDir, log)
 	if err != nil {
 		return err
 	}
