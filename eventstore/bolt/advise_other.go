@@ -7,3 +7,6 @@ type mapping struct{}
 
 func (s *Store) adviseMapping()   {}
 func (s *Store) readviseIfMoved() {}
+
+// diskCause names nothing where statfs is not asked.
+func diskCause(string) error { return nil }

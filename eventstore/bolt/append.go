@@ -177,6 +177,11 @@ func (s *Store) commit(batch []*request) {
 		// next commit starts from the last good one. Unless only the sync
 		// of its header failed: bbolt then shows the commit, which the
 		// disk may never hold.
+		if !eventstore.IsStorageFault(err) {
+			if cause := diskCause(s.path); cause != nil {
+				err = fmt.Errorf("%w (its file system: %w)", err, cause)
+			}
+		}
 		s.log.Error("event store commit failed", "err", err, "appends", len(taken), "took", time.Since(start))
 		if s.shownTx() != s.synced {
 			s.unsynced.Store(&err)
