@@ -109,7 +109,17 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.year, int(d.month), d.day)
+	return string(d.appendTo(make([]byte, 0, len("2006-01-02"))))
+}
+
+// appendTo appends "YYYY-MM-DD" to b. Dates are written for every row of
+// every answer and stream name; formatting them with fmt cost a tenth of
+// the server's time in the caseworkers' mix.
+func (d Date) appendTo(b []byte) []byte {
+	y := d.year
+	b = append(b, byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	b = append(b, byte('0'+int(d.month)/10), byte('0'+int(d.month)%10), '-')
+	return append(b, byte('0'+d.day/10), byte('0'+d.day%10))
 }
 
 // Compare returns -1, 0 or +1 as d is before, equal to or after e. The zero
@@ -230,7 +240,8 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
-	return []byte(`"` + d.String() + `"`), nil
+	b := make([]byte, 0, len(`"2006-01-02"`))
+	return append(d.appendTo(append(b, '"')), '"'), nil
 }
 
 // UnmarshalJSON reads "YYYY-MM-DD" or null (the zero Date). Its errors are

@@ -210,3 +210,26 @@ func TestDaysInIsTheCalendars(t *testing.T) {
 		}
 	}
 }
+
+// TestDateStringIsTimesLayout holds the hand-written formatting to Go's
+// own for the first and last day of every month of years 1 to 9999, and
+// MarshalJSON to the quoted string.
+func TestDateStringIsTimesLayout(t *testing.T) {
+	for y := 1; y <= 9999; y++ {
+		for m := time.January; m <= time.December; m++ {
+			for _, day := range []int{1, daysIn(y, m)} {
+				d, err := NewDate(y, m, day)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := time.Date(y, m, day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+				if got := d.String(); got != want {
+					t.Fatalf("String = %q, want %q", got, want)
+				}
+				if b, _ := d.MarshalJSON(); string(b) != `"`+want+`"` {
+					t.Fatalf("MarshalJSON = %s, want %q", b, want)
+				}
+			}
+		}
+	}
+}
