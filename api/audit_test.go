@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -149,7 +150,7 @@ func TestAccessLogQuery(t *testing.T) {
 	h.accessQuery(t, url.Values{"participant": {other.String()}, "user": {"u-kari"}})
 	rec := h.lastAccess(t, before)
 	if want := (domain.AccessRecorded{ParticipantID: other, SubjectUser: "u-kari", View: domain.ViewAccessLog,
-		Purpose: "access review", Decision: domain.AccessPermitted, Via: "GET /v1/audit/access"}); rec.access != want {
+		Purpose: "access review", Decision: domain.AccessPermitted, Via: "GET /v1/audit/access"}); !reflect.DeepEqual(rec.access, want) {
 		t.Errorf("the query was recorded as %+v, want %+v", rec.access, want)
 	}
 

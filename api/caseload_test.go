@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -84,18 +85,23 @@ func TestCaseloadList(t *testing.T) {
 		if doc.Counts.ByFlag[caseload.FlagNoContact] != 2 {
 			t.Errorf("counts %+v, want 2 without contact", doc.Counts)
 		}
-		// Every name shown is a look at personal data, and is recorded.
-		looked := map[uuid.UUID]bool{}
+		// A page that shows names is a look at personal data, recorded
+		// once with everyone it named, in the order shown.
+		var pages []domain.AccessRecorded
 		for _, a := range h.accessLog(t) {
 			if a.access.View == domain.ViewCaseload && a.meta.Actor.UserID == callers["caseworker"].UserID {
-				if !a.access.PersonalData || a.access.Decision != domain.AccessPermitted {
-					t.Errorf("caseload record %+v: want a permitted look at personal data", a.access)
-				}
-				looked[a.access.ParticipantID] = true
+				pages = append(pages, a.access)
 			}
 		}
-		if !looked[mine] || !looked[prot] || len(looked) != 2 {
-			t.Errorf("recorded caseload looks at %v, want both named participants", looked)
+		if len(pages) != 1 {
+			t.Fatalf("%d caseload records for one page, want 1: %+v", len(pages), pages)
+		}
+		want := []uuid.UUID{doc.Rows[0].ID, doc.Rows[1].ID}
+		if p := pages[0]; !p.PersonalData || p.Decision != domain.AccessPermitted || p.ParticipantID != uuid.Nil || !slices.Equal(p.Participants, want) {
+			t.Errorf("caseload record %+v: want a permitted look at personal data listing %v", p, want)
+		}
+		if !slices.Contains(want, mine) || !slices.Contains(want, prot) {
+			t.Errorf("the page showed %v, want both participants", want)
 		}
 	})
 	t.Run("a row shown by its label is not a look at personal data", func(t *testing.T) {
@@ -103,7 +109,7 @@ func TestCaseloadList(t *testing.T) {
 		doc := h.caseload(t, "team-lead", "", last.Position)
 		var recorded []uuid.UUID
 		for _, a := range h.accessLog(t)[before:] {
-			recorded = append(recorded, a.access.ParticipantID)
+			recorded = append(recorded, a.access.Participants...)
 		}
 		if len(doc.Rows) != 2 || len(recorded) != 1 || recorded[0] != mine {
 			t.Errorf("team lead's page recorded looks at %v, want only the named participant %s", recorded, mine)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func TestExportOverHTTP(t *testing.T) {
 		t.Fatalf("access record %+v: want 1 row", got)
 	}
 	got.Rows = want.Rows // compared above by value
-	if got != want || rec.meta.Actor.UserID != "u-eva" || rec.meta.Actor.Role != "evaluator" {
+	if !reflect.DeepEqual(got, want) || rec.meta.Actor.UserID != "u-eva" || rec.meta.Actor.Role != "evaluator" {
 		t.Errorf("access record %+v by %+v, want %+v by u-eva", rec.access, rec.meta.Actor, want)
 	}
 	// The auditor sees it, and the document describes what they see.

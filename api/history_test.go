@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -247,7 +248,7 @@ func TestHistoryAccess(t *testing.T) {
 			want := domain.AccessRecorded{ParticipantID: tt.id, View: domain.ViewHistory, PersonalData: tt.personal,
 				Purpose: tt.recPurpos, Decision: domain.AccessDecision(tt.decision), Reason: domain.DenyReason(tt.reason),
 				Via: "GET /v1/participants/{id}/history"}
-			if rec.access != want || rec.meta.Actor.UserID != caller.UserID || rec.meta.Actor.Role != string(caller.Role) ||
+			if !reflect.DeepEqual(rec.access, want) || rec.meta.Actor.UserID != caller.UserID || rec.meta.Actor.Role != string(caller.Role) ||
 				rec.meta.Actor.Office != caller.Office {
 				t.Errorf("access record %+v by %+v, want %+v by %+v", rec.access, rec.meta.Actor, want, caller)
 			}
@@ -417,7 +418,7 @@ func TestParticipantReadsAreRecorded(t *testing.T) {
 		rec := h.lastAccess(t, before)
 		want := domain.AccessRecorded{ParticipantID: tt.id, View: domain.ViewParticipant, PersonalData: tt.personal,
 			Purpose: "review", Decision: tt.decision, Reason: tt.reason, Via: "GET /v1/participants/{id}"}
-		if rec.access != want || rec.meta.Actor.UserID != callers[tt.who].UserID {
+		if !reflect.DeepEqual(rec.access, want) || rec.meta.Actor.UserID != callers[tt.who].UserID {
 			t.Errorf("%s reading: recorded %+v by %s, want %+v", tt.who, rec.access, rec.meta.Actor.UserID, want)
 		}
 		if want := domain.AccessLogStream(domain.DateIn(caseNow, time.UTC)); rec.stream != want {

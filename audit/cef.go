@@ -60,8 +60,10 @@ func Version() string {
 func WriteCEF(w io.Writer, version string, recs []Record) error {
 	bw := bufio.NewWriter(w)
 	for _, r := range recs {
-		if _, err := bw.WriteString(CEFLine(version, r) + "\n"); err != nil {
-			return fmt.Errorf("write CEF: %w", err)
+		for _, line := range CEFLines(version, r) {
+			if _, err := bw.WriteString(line + "\n"); err != nil {
+				return fmt.Errorf("write CEF: %w", err)
+			}
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -70,7 +72,25 @@ func WriteCEF(w io.Writer, version string, recs []Record) error {
 	return nil
 }
 
-// CEFLine is one record in CEF, without a line end. It never holds a
+// CEFLines is a record in CEF: one line, or for a caseload page one line
+// for each participant it named, in the order shown, each with that
+// participant as duid and the page's event id, so that a SIEM finds every
+// look at a participant by its duid.
+func CEFLines(version string, r Record) []string {
+	if len(r.Participants) == 0 {
+		return []string{CEFLine(version, r)}
+	}
+	lines := make([]string, len(r.Participants))
+	for i, id := range r.Participants {
+		one := r
+		one.ParticipantID, one.Participants = id, nil
+		lines[i] = CEFLine(version, one)
+	}
+	return lines
+}
+
+// CEFLine is one record naming at most one participant in CEF, without a
+// line end. It never holds a
 // line break: those in a value are escaped, those in a header field
 // replaced by a space.
 func CEFLine(version string, r Record) string {

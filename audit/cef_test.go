@@ -104,6 +104,34 @@ func TestCEFLine(t *testing.T) {
 	}
 }
 
+// TestCEFLinesOfACaseloadPage: a page's record is a line for each
+// participant it named, in order, each with the page's event id; other
+// records are one line.
+func TestCEFLinesOfACaseloadPage(t *testing.T) {
+	a, b := uuid.MustParse("00000000-0000-4000-8000-00000000000a"), uuid.MustParse("00000000-0000-4000-8000-00000000000b")
+	page := audit.Record{EventID: uuid.MustParse("00000000-0000-4000-8000-000000000001"), Position: 7, UserID: "u-kari",
+		Role: "caseworker", Office: "oslo", Participants: []uuid.UUID{a, b}, View: domain.ViewCaseload, PersonalData: true,
+		Decision: domain.AccessPermitted, Via: "GET /v1/caseload"}
+	lines := audit.CEFLines("dev", page)
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for a page naming two, want 2", len(lines))
+	}
+	for i, id := range []uuid.UUID{a, b} {
+		if !strings.Contains(lines[i], "externalId=00000000-0000-4000-8000-000000000001 ") || !strings.Contains(lines[i], "duid="+id.String()+" ") {
+			t.Errorf("line %d: %s, want the page's id and duid %s", i, lines[i], id)
+		}
+	}
+	one := page
+	one.Participants, one.ParticipantID, one.View = nil, a, domain.ViewParticipant
+	if got := audit.CEFLines("dev", one); len(got) != 1 || got[0] != audit.CEFLine("dev", one) {
+		t.Errorf("a look at one participant: %q", got)
+	}
+	var b2 strings.Builder
+	if err := audit.WriteCEF(&b2, "dev", []audit.Record{page, one}); err != nil || strings.Count(b2.String(), "\n") != 3 {
+		t.Errorf("WriteCEF of a page of two and one look: %v\n%s", err, b2.String())
+	}
+}
+
 // FuzzCEFEscaping checks that whatever a purpose holds, the line stays one
 // line with seven header fields and a parser reads the purpose back as it
 // was recorded (control characters aside): no text can forge a key, a

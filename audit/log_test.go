@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -145,6 +146,23 @@ func TestRecordsGoToTheStreamOfTheirBusinessDay(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// A caseload page is found by every participant it named.
+	p3 := uuid.New()
+	page := access("u-page", uuid.Nil, domain.ViewCaseload)
+	page.Record.Participants = []uuid.UUID{p3, p2}
+	if err := f.log.Record(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []uuid.UUID{p3, p2} {
+		got, err := f.log.Query(ctx, audit.Query{Participant: id, User: "u-page"})
+		if err != nil || len(got.Records) != 1 || !slices.Equal(got.Records[0].Participants, []uuid.UUID{p3, p2}) {
+			t.Errorf("the page, by a participant it named: %+v, %v", got, err)
+		}
+	}
+	if got, err := f.log.Query(ctx, audit.Query{Participant: p1, User: "u-page"}); err != nil || len(got.Records) != 0 {
+		t.Errorf("the page, by a participant it did not name: %+v, %v", got, err)
 	}
 
 	// Without a from, a month is read: a look of 40 days ago is found only

@@ -166,17 +166,19 @@ type Record struct {
 	Office        string    `json:"office,omitempty"`
 	CorrelationID uuid.UUID `json:"correlation_id"`
 
-	ParticipantID uuid.UUID             `json:"participant_id,omitzero"`
-	View          domain.AccessView     `json:"view"`
-	PersonalData  bool                  `json:"personal_data"`
-	Purpose       string                `json:"purpose,omitempty"`
-	Decision      domain.AccessDecision `json:"decision"`
-	Reason        domain.DenyReason     `json:"reason,omitempty"`
-	Via           string                `json:"via"`
-	KnownAt       string                `json:"known_at,omitempty"`
-	SubjectUser   string                `json:"subject_user,omitempty"`
-	Cohort        string                `json:"cohort,omitempty"`
-	Rows          *int                  `json:"rows,omitempty"`
+	ParticipantID uuid.UUID `json:"participant_id,omitzero"`
+	// Participants are those a caseload page showed by name.
+	Participants []uuid.UUID           `json:"participants,omitempty"`
+	View         domain.AccessView     `json:"view"`
+	PersonalData bool                  `json:"personal_data"`
+	Purpose      string                `json:"purpose,omitempty"`
+	Decision     domain.AccessDecision `json:"decision"`
+	Reason       domain.DenyReason     `json:"reason,omitempty"`
+	Via          string                `json:"via"`
+	KnownAt      string                `json:"known_at,omitempty"`
+	SubjectUser  string                `json:"subject_user,omitempty"`
+	Cohort       string                `json:"cohort,omitempty"`
+	Rows         *int                  `json:"rows,omitempty"`
 }
 
 func recordOf(r domain.Recorded, e domain.AccessRecorded) Record {
@@ -196,7 +198,7 @@ func newRecord(id uuid.UUID, at time.Time, actor domain.Actor, correlationID uui
 		EventID: id, Position: position, RecordedAt: at,
 		UserID: actor.UserID, Role: actor.Role, Office: actor.Office,
 		CorrelationID: correlationID,
-		ParticipantID: e.ParticipantID, View: e.View, PersonalData: e.PersonalData, Purpose: e.Purpose,
+		ParticipantID: e.ParticipantID, Participants: e.Participants, View: e.View, PersonalData: e.PersonalData, Purpose: e.Purpose,
 		Decision: e.Decision, Reason: e.Reason, Via: e.Via, KnownAt: e.KnownAt, SubjectUser: e.SubjectUser,
 		Cohort: e.Cohort, Rows: e.Rows,
 	}
@@ -275,7 +277,7 @@ func (q Query) days(today domain.Date) (first, last domain.Date) {
 
 func (q Query) matches(r Record) bool {
 	switch {
-	case q.Participant != uuid.Nil && r.ParticipantID != q.Participant:
+	case q.Participant != uuid.Nil && r.ParticipantID != q.Participant && !slices.Contains(r.Participants, q.Participant):
 		return false
 	case q.User != "" && r.UserID != q.User:
 		return false

@@ -415,6 +415,8 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add(TypeEntryCorrected, []byte(`{"entry_type":"EntryCorrected","replacement":{}}`))
 	f.Add(TypeMeetingHeld, []byte(`{"date":"2026-02-30"}`))
 	f.Add("Nope", []byte(`{}`))
+	f.Add(TypeAccessRecorded, []byte(`{"participants":["e0000000-0000-4000-8000-00000000000a","e0000000-0000-4000-8000-00000000000b"],"view":"caseload","personal_data":true,"decision":"permit","via":"GET /v1/caseload"}`))
+	f.Add(TypeAccessRecorded, []byte(`{"participants":[null],"view":"caseload","personal_data":true,"decision":"permit","via":"GET /v1/caseload"}`))
 	// Where JSON v2 and the strict walk could differ: number syntax,
 	// case, duplicates, invalid UTF-8, null.
 	f.Add(TypePlacementChanged, []byte(`{"placement_id":"d0000000-0000-4000-8000-000000000001","date":"2026-04-01","hours_percentage":1e2,"contract":"permanent"}`))

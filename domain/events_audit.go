@@ -31,6 +31,10 @@ const AccessLogStreamPrefix = "audit-access-"
 // MaxPurposeLen bounds the purpose a reader states, in characters.
 const MaxPurposeLen = 200
 
+// MaxListedParticipants bounds the participants one record lists: a
+// caseload page holds at most 500 rows.
+const MaxListedParticipants = 500
+
 // maxViaLen bounds the route or command an access was made through.
 const maxViaLen = 255
 
@@ -75,8 +79,8 @@ const (
 	// ViewConfiguration is the installation's configuration: programmes
 	// and employers. Only its denials are access records.
 	ViewConfiguration AccessView = "configuration"
-	// ViewCaseload is a participant's row in a caseload list, recorded
-	// when the row showed who the participant is.
+	// ViewCaseload is a page of a caseload list, recorded with the
+	// participants whose rows showed who they are.
 	ViewCaseload AccessView = "caseload"
 	// ViewExport is the pseudonymised export: row-level data leaving the
 	// system, recorded with the cohort asked for and the rows given.
@@ -137,9 +141,13 @@ func (r DenyReason) Valid() bool { return slices.Contains(DenyReasons(), r) }
 // metadata.
 type AccessRecorded struct {
 	// ParticipantID is whose data was asked for; nil for a look at the
-	// access log that named no participant.
-	ParticipantID uuid.UUID  `json:"participant_id,omitzero"`
-	View          AccessView `json:"view"`
+	// access log that named no participant, and for a list page.
+	ParticipantID uuid.UUID `json:"participant_id,omitzero"`
+	// Participants are those a caseload page showed by name, in the
+	// order shown: one record for the page, which is one look. (Logs
+	// written before it have a record per row, with ParticipantID.)
+	Participants []uuid.UUID `json:"participants,omitempty"`
+	View         AccessView  `json:"view"`
 	// PersonalData says whether personal data or notes were shown: false
 	// for a redacted view (address protection) and for every denial.
 	PersonalData bool `json:"personal_data"`
@@ -187,6 +195,16 @@ func (e AccessRecorded) Validate() error {
 	v.enum("/view", e.View == "", e.View.Valid())
 	if (e.View == ViewParticipant || e.View == ViewHistory) && e.Decision == AccessPermitted && e.ParticipantID == uuid.Nil {
 		v.fail("/participant_id", CodeRequired, "a permitted look at a participant names the participant")
+	}
+	switch {
+	case len(e.Participants) > 0 && e.View != ViewCaseload:
+		v.fail("/participants", CodeMismatch, "only a caseload page lists participants")
+	case len(e.Participants) > 0 && e.ParticipantID != uuid.Nil:
+		v.fail("/participants", CodeMismatch, "a record names one participant or lists several, not both")
+	case len(e.Participants) > MaxListedParticipants:
+		v.fail("/participants", CodeTooLong, fmt.Sprintf("at most %d participants", MaxListedParticipants))
+	case slices.Contains(e.Participants, uuid.Nil):
+		v.fail("/participants", CodeRequired, "every participant listed is named")
 	}
 	v.line("/purpose", e.Purpose, MaxPurposeLen, false)
 	v.enum("/decision", e.Decision == "", e.Decision.Valid())

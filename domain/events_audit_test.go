@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -24,6 +25,10 @@ func TestAccessLogStream(t *testing.T) {
 	if StreamKindOf(TypeAccessRecorded) != StreamAudit || correctable(TypeAccessRecorded) {
 		t.Error("an access record is an audit event, and cannot be corrected")
 	}
+}
+
+func caseloadPage(e *AccessRecorded, shown ...uuid.UUID) {
+	e.View, e.ParticipantID, e.Participants, e.Via = ViewCaseload, uuid.Nil, shown, "GET /v1/caseload"
 }
 
 func TestAccessRecordedValidate(t *testing.T) {
@@ -72,6 +77,23 @@ func TestAccessRecordedValidate(t *testing.T) {
 		{"a cohort too long", func(e *AccessRecorded) { exportRecord(e, strings.Repeat("c", 1001), 1) }, "/cohort"},
 		{"a look at a participant with a cohort", func(e *AccessRecorded) { e.Cohort = "k=5" }, "/cohort"},
 		{"a look at a participant with rows", func(e *AccessRecorded) { e.Rows = new(int) }, "/cohort"},
+		{"a caseload page", func(e *AccessRecorded) { caseloadPage(e, participant, uuid.New()) }, ""},
+		{"a caseload page of the longest", func(e *AccessRecorded) {
+			caseloadPage(e, make([]uuid.UUID, MaxListedParticipants)...)
+			for i := range e.Participants {
+				e.Participants[i] = uuid.New()
+			}
+		}, ""},
+		{"a caseload page too long", func(e *AccessRecorded) {
+			caseloadPage(e, make([]uuid.UUID, MaxListedParticipants+1)...)
+			for i := range e.Participants {
+				e.Participants[i] = uuid.New()
+			}
+		}, "/participants"},
+		{"a caseload page listing nobody", func(e *AccessRecorded) { caseloadPage(e, participant, uuid.Nil) }, "/participants"},
+		{"a caseload page that also names one", func(e *AccessRecorded) { caseloadPage(e, participant); e.ParticipantID = participant }, "/participants"},
+		{"a look at one participant listing others", func(e *AccessRecorded) { e.Participants = []uuid.UUID{participant} }, "/participants"},
+		{"a caseload row, as logs before pages recorded it", func(e *AccessRecorded) { e.View = ViewCaseload }, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := ok
@@ -79,7 +101,7 @@ func TestAccessRecordedValidate(t *testing.T) {
 			err := e.Validate()
 			events, derr := RecordAccess(e)
 			if tt.pointer == "" {
-				if err != nil || derr != nil || len(events) != 1 || events[0] != Event(e) {
+				if err != nil || derr != nil || len(events) != 1 || !reflect.DeepEqual(events[0], Event(e)) {
 					t.Fatalf("refused: %v, %v", err, derr)
 				}
 				return

@@ -26,7 +26,7 @@ func runAccessLog(ctx context.Context, e *env, args []string) (err error) {
 		params[p.name] = fs.String(p.name, "", p.usage)
 	}
 	var format string
-	fs.StringVar(&format, "format", "cef", "output: cef (ArcSight Common Event Format, one line per record) or json")
+	fs.StringVar(&format, "format", "cef", "output: cef (ArcSight Common Event Format, one line per record, or per participant of a caseload page) or json")
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -174,7 +175,7 @@ func TestHistoryCommand(t *testing.T) {
 		{UserID: "u-op", Role: "operator", ParticipantID: in.id, View: domain.ViewHistory, PersonalData: true, Purpose: "what was known", Decision: domain.AccessPermitted, Via: "caseledger history", KnownAt: before},
 		{UserID: "u-op", Role: "operator", ParticipantID: uuid.MustParse(missing), View: domain.ViewHistory, Purpose: "complaint 18", Decision: domain.AccessDenied, Reason: domain.DenyUnknownParticipant, Via: "caseledger history"},
 	}
-	if !slices.Equal(got, want) {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("access records\n got %+v\nwant %+v", got, want)
 	}
 }
