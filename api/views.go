@@ -164,9 +164,14 @@ func withPersonal(p domain.Participant, h []domain.Recorded) domain.Participant 
 	if p.Erased {
 		return p // and the loaded stream holds no personal member either
 	}
-	byID := make(map[uuid.UUID]domain.Event, len(h))
+	// Only the events whose personal sections the items below take.
+	byID := make(map[uuid.UUID]domain.Event)
 	for _, r := range domain.EffectiveHistory(h) {
-		byID[r.ID] = r.Event
+		switch r.Event.(type) {
+		case domain.ParticipantEnrolled, domain.ParticipantExited, domain.GoalSet, domain.MeetingHeld,
+			domain.EmployerContacted, domain.PlacementStarted, domain.ParticipationPaused:
+			byID[r.ID] = r.Event
+		}
 	}
 	if ep, ok := p.CurrentEpisode(); ok {
 		if e, ok := byID[ep.EnrolmentID].(domain.ParticipantEnrolled); ok {

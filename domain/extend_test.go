@@ -145,3 +145,22 @@ func TestEffectiveHistory(t *testing.T) {
 		t.Fatalf("the corrected meeting is %+v, want the replacement with its personal section", m)
 	}
 }
+
+// TestEffectiveHistoryOfAnUnamendedHistory: without corrections or voids
+// the effective history is the history itself, and always what the fold's
+// own resolution gives, pointer and nil events included.
+func TestEffectiveHistoryOfAnUnamendedHistory(t *testing.T) {
+	m := meeting("2026-03-05")
+	plain := given(enrolled(t), m, meeting("2026-03-07"))
+	withPointer := given(enrolled(t), &m)
+	withNil := given(enrolled(t), m)
+	withNil[1].Event = nil
+	for name, h := range map[string][]Recorded{"plain": plain, "a pointer event": withPointer, "a nil event": withNil, "empty": nil} {
+		if got, want := EffectiveHistory(h), effective(h).events; !reflect.DeepEqual(got, want) && (len(got) != 0 || len(want) != 0) {
+			t.Errorf("%s: %+v, want %+v", name, got, want)
+		}
+	}
+	if got := EffectiveHistory(plain); &got[0] != &plain[0] {
+		t.Error("an unamended history was copied")
+	}
+}

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 
 	"github.com/google/uuid"
@@ -267,9 +268,21 @@ func (p Participant) CloneFor(newer []Recorded) Participant {
 // entry replaced by its latest correction at its own place, voided entries
 // and the corrections and voids themselves left out. Each item of
 // Participant that names an EventID was folded from the event of that id
-// here, personal section included.
+// here, personal section included. A history that holds no correction or
+// void and only decoded events (not pointers to them) is its own effective
+// history, and is returned as it is: every overview read asks, and nearly
+// no history is amended. The result must not be modified.
 func EffectiveHistory(history []Recorded) []Recorded {
-	return effective(history).events
+	for _, r := range history {
+		switch r.Event.(type) {
+		case EntryCorrected, EntryVoided, nil:
+			return effective(history).events
+		}
+		if reflect.TypeOf(r.Event).Kind() == reflect.Pointer {
+			return effective(history).events
+		}
+	}
+	return history
 }
 
 // Status is not_enrolled, active, paused or exited.
