@@ -218,3 +218,11 @@ func TestCaseloadNamesDecideOnTheLiveParticipant(t *testing.T) {
 		t.Error("after protection: the assigned caseworker no longer sees the name")
 	}
 }
+
+// A page's access record lists everyone it named: the largest page must
+// fit in one record.
+func TestTheLargestCaseloadPageFitsItsAccessRecord(t *testing.T) {
+	if caseload.MaxLimit > domain.MaxListedParticipants {
+		t.Fatalf("a caseload page holds up to %d rows, an access record lists up to %d participants", caseload.MaxLimit, domain.MaxListedParticipants)
+	}
+}

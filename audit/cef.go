@@ -74,8 +74,10 @@ func WriteCEF(w io.Writer, version string, recs []Record) error {
 
 // CEFLines is a record in CEF: one line, or for a caseload page one line
 // for each participant it named, in the order shown, each with that
-// participant as duid and the page's event id, so that a SIEM finds every
-// look at a participant by its duid.
+// participant as duid, so that a SIEM finds every look at a participant by
+// its duid. Their externalId is the page's event id and the participant's
+// place on it, "<event id>/1" and on, so that a SIEM that keys on it keeps
+// every line.
 func CEFLines(version string, r Record) []string {
 	if len(r.Participants) == 0 {
 		return []string{CEFLine(version, r)}
@@ -84,16 +86,21 @@ func CEFLines(version string, r Record) []string {
 	for i, id := range r.Participants {
 		one := r
 		one.ParticipantID, one.Participants = id, nil
-		lines[i] = CEFLine(version, one)
+		lines[i] = cefLine(version, one, uuidOrEmpty(r.EventID)+"/"+strconv.Itoa(i+1))
 	}
 	return lines
 }
 
 // CEFLine is one record naming at most one participant in CEF, without a
-// line end. It never holds a
+// line end.
+func CEFLine(version string, r Record) string {
+	return cefLine(version, r, uuidOrEmpty(r.EventID))
+}
+
+// cefLine is CEFLine with the externalId given. It never holds a
 // line break: those in a value are escaped, those in a header field
 // replaced by a space.
-func CEFLine(version string, r Record) string {
+func cefLine(version string, r Record, externalID string) string {
 	var b strings.Builder
 	b.WriteString("CEF:0|caseledger|caseledger|")
 	for _, field := range []string{
@@ -107,7 +114,7 @@ func CEFLine(version string, r Record) string {
 	}
 	ext := [][2]string{
 		{"rt", strconv.FormatInt(r.RecordedAt.UnixMilli(), 10)},
-		{"externalId", uuidOrEmpty(r.EventID)},
+		{"externalId", externalID},
 		{"cn1", strconv.FormatUint(r.Position, 10)},
 		{"cn1Label", "position"},
 		{"suser", r.UserID},

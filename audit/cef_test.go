@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -117,8 +118,9 @@ func TestCEFLinesOfACaseloadPage(t *testing.T) {
 		t.Fatalf("%d lines for a page naming two, want 2", len(lines))
 	}
 	for i, id := range []uuid.UUID{a, b} {
-		if !strings.Contains(lines[i], "externalId=00000000-0000-4000-8000-000000000001 ") || !strings.Contains(lines[i], "duid="+id.String()+" ") {
-			t.Errorf("line %d: %s, want the page's id and duid %s", i, lines[i], id)
+		ext := fmt.Sprintf("externalId=00000000-0000-4000-8000-000000000001/%d ", i+1)
+		if !strings.Contains(lines[i], ext) || !strings.Contains(lines[i], "duid="+id.String()+" ") {
+			t.Errorf("line %d: %s, want %s and duid %s", i, lines[i], ext, id)
 		}
 	}
 	one := page

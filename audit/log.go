@@ -41,6 +41,18 @@ var ErrNotRecorded = errors.New("access could not be recorded")
 // of them as fit (a single RecordAll of more goes alone, never split).
 const MaxBatch = 512
 
+// maxBatchBytes bounds, about, the bytes one append of records carries: a
+// store takes appends of 4 MiB or more (docs/deploy.md), and a caseload
+// page's record lists up to 500 participants, so 512 of those would not
+// fit.
+const maxBatchBytes = 1 << 20
+
+// recordSize is about how many bytes an access record takes in an append:
+// its metadata and members, and 40 for each participant it lists.
+func recordSize(rec domain.AccessRecorded) int {
+	return 1024 + len(rec.Purpose) + len(rec.Cohort) + 40*len(rec.Participants)
+}
+
 // Log writes access records and answers queries about them. It is safe for
 // concurrent use; one Log should serve a process, since it group-commits
 // the records of concurrent requests (see RecordAll).
@@ -62,6 +74,7 @@ type pending struct {
 	ctx    context.Context
 	stamp  casework.Stamp
 	events []domain.Event
+	size   int        // about, in bytes (recordSize)
 	done   chan error // receives the outcome once; buffered
 }
 
@@ -127,12 +140,14 @@ func (l *Log) RecordAll(ctx context.Context, reader domain.Actor, correlationID 
 	}
 	view := records[0].View
 	events := make([]domain.Event, 0, len(records))
+	size := 0
 	for _, rec := range records {
 		evs, err := domain.RecordAccess(rec)
 		if err != nil {
 			return fmt.Errorf("record %s access: malformed record: %v", rec.View, err)
 		}
 		events = append(events, evs...)
+		size += recordSize(rec)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("record %s access: %w: %w", view, ErrNotRecorded, err)
@@ -140,7 +155,7 @@ func (l *Log) RecordAll(ctx context.Context, reader domain.Actor, correlationID 
 	if correlationID == uuid.Nil {
 		correlationID = uuid.New()
 	}
-	p := &pending{ctx: ctx, stamp: casework.Stamp{Actor: reader, CorrelationID: correlationID}, events: events, done: make(chan error, 1)}
+	p := &pending{ctx: ctx, stamp: casework.Stamp{Actor: reader, CorrelationID: correlationID}, events: events, size: size, done: make(chan error, 1)}
 	l.mu.Lock()
 	l.queue = append(l.queue, p)
 	start := !l.writing
@@ -195,18 +210,19 @@ func (l *Log) take() []*pending {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var batch []*pending
-	n, i := 0, 0
+	n, size, i := 0, 0, 0
 	for ; i < len(l.queue); i++ {
 		p := l.queue[i]
 		if err := p.ctx.Err(); err != nil {
 			p.done <- fmt.Errorf("%w: %w", ErrNotRecorded, err)
 			continue
 		}
-		if len(batch) > 0 && n+len(p.events) > MaxBatch {
+		if len(batch) > 0 && (n+len(p.events) > MaxBatch || size+p.size > maxBatchBytes) {
 			break
 		}
 		batch = append(batch, p)
 		n += len(p.events)
+		size += p.size
 	}
 	// The rest moves to the front so that the queue's array is reused
 	// rather than grown at one end and dropped at the other.
@@ -225,18 +241,25 @@ func (l *Log) take() []*pending {
 // it holds go first, so that the log stays in the order of the looks, and
 // the batch is held too when the store refuses it.
 func (l *Log) append(batch []*pending) error {
+	// Each record's id and time are fixed before the first attempt: an
+	// append that fails having written (a commit whose answer was lost)
+	// and is then held stores the record once when it moves, since the
+	// store keeps an id once.
 	var events []domain.Event
 	var stamps []casework.Stamp
+	at := l.svc.Now().UTC()
 	for _, p := range batch {
 		events = append(events, p.events...)
 		for range p.events {
-			stamps = append(stamps, p.stamp)
+			st := p.stamp
+			st.At, st.EventID = at, uuid.New()
+			stamps = append(stamps, st)
 		}
 	}
 	ctx, done := batchContext(batch)
 	defer done()
 	first := batch[0].stamp
-	day := l.svc.Today()
+	day := l.svc.DateOf(at)
 	if l.spill != nil && l.spill.Len() > 0 {
 		if err := l.moveHeld(ctx); err != nil {
 			return l.hold(day, events, stamps, err)
@@ -258,13 +281,13 @@ func (l *Log) hold(day domain.Date, events []domain.Event, stamps []casework.Sta
 		return fmt.Errorf("%w: %w", ErrNotRecorded, cause)
 	}
 	b := heldBatch{Day: day, Records: make([]heldRecord, len(events))}
-	at := l.svc.Now().UTC()
 	for i, ev := range events {
 		rec, ok := ev.(domain.AccessRecorded)
 		if !ok {
 			return fmt.Errorf("%w: hold a %s: only access records are held", ErrNotRecorded, ev.EventType())
 		}
-		b.Records[i] = heldRecord{EventID: uuid.New(), At: at, Actor: stamps[i].Actor, CorrelationID: stamps[i].CorrelationID, Access: rec}
+		st := stamps[i]
+		b.Records[i] = heldRecord{EventID: st.EventID, At: st.At, Actor: st.Actor, CorrelationID: st.CorrelationID, Access: rec}
 	}
 	was := l.spill.Len()
 	if err := l.spill.hold(b); err != nil {
@@ -291,15 +314,18 @@ func storeRefused(err error) bool {
 func (l *Log) moveHeld(ctx context.Context) error {
 	held := l.spill.held()
 	for start := 0; start < len(held); {
-		end, n := start+1, len(held[start].Records)
-		for end < len(held) && held[end].Day == held[start].Day && n+len(held[end].Records) <= MaxBatch {
+		end, n, size := start+1, len(held[start].Records), held[start].size()
+		for end < len(held) && held[end].Day == held[start].Day && n+len(held[end].Records) <= MaxBatch && size+held[end].size() <= maxBatchBytes {
 			n += len(held[end].Records)
+			size += held[end].size()
 			end++
 		}
 		err := l.appendHeld(ctx, held[start:end])
-		if errors.Is(err, eventstore.ErrIdempotency) {
+		if end-start > 1 && (errors.Is(err, eventstore.ErrIdempotency) || errors.Is(err, eventstore.ErrEventTooLarge)) {
 			// Part of this append was stored by an earlier move grouped
-			// otherwise; each batch is whole in the store or absent.
+			// otherwise, or the store takes less at once than the bound
+			// here: each batch went to the store alone once, and is whole
+			// in it or absent.
 			err = nil
 			for i := start; i < end && err == nil; i++ {
 				err = l.appendHeld(ctx, held[i:i+1])
@@ -343,11 +369,28 @@ func (l *Log) RetryHeld(ctx context.Context, every time.Duration) {
 		if busy {
 			continue // the writer moves them before its next append
 		}
-		if err := l.moveHeld(ctx); err != nil {
-			l.log.Debug("access records still held", "records", l.spill.Len(), "error", err.Error())
+		if err := l.moveHeldRecovering(ctx); err != nil {
+			// Expected while the store is down; anything else keeps every
+			// later look waiting, and needs an operator.
+			level := slog.LevelWarn
+			if storeRefused(err) {
+				level = slog.LevelDebug
+			}
+			l.log.Log(ctx, level, "access records still held", "records", l.spill.Len(), "error", err.Error())
 		}
 		l.write() // what queued meanwhile; it clears writing
 	}
+}
+
+// moveHeldRecovering is moveHeld with a panic turned into its error, as
+// appendRecovering does for the write path.
+func (l *Log) moveHeldRecovering(ctx context.Context) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("move held access records: panic: %v", v)
+		}
+	}()
+	return l.moveHeld(ctx)
 }
 
 // appendHeld appends batches of one day as they were held.

@@ -227,6 +227,12 @@ func (l *Log) Query(ctx context.Context, q Query) (Page, error) {
 	}
 	first, last := q.days(today)
 	page := Page{Records: []Record{}}
+	// Held records are read before the log: one that moves meanwhile is
+	// then found in the log, rather than in neither.
+	var held []heldBatch
+	if l.spill != nil {
+		held = l.spill.held()
+	}
 	for day := first; !day.After(last); day = day.AddDays(1) {
 		h, _, err := l.svc.Load(ctx, domain.AccessLogStream(day))
 		if errors.Is(err, casework.ErrNotFound) {
@@ -245,11 +251,17 @@ func (l *Log) Query(ctx context.Context, q Query) (Page, error) {
 	}
 	slices.SortFunc(page.Records, func(a, b Record) int { return cmp.Compare(a.Position, b.Position) })
 	// Records held in the spill journal come after every record of the
-	// log: they are appended before any later look's.
-	if l.spill != nil {
-		for _, b := range l.spill.held() {
+	// log: they are appended before any later look's. A move that stored
+	// some of them and then failed leaves those in the journal too; the
+	// log's copy is the one shown.
+	if len(held) > 0 {
+		logged := make(map[uuid.UUID]bool, len(page.Records))
+		for _, r := range page.Records {
+			logged[r.EventID] = true
+		}
+		for _, b := range held {
 			for _, r := range b.Records {
-				if rec := r.record(); q.matches(rec) {
+				if rec := r.record(); !logged[r.EventID] && q.matches(rec) {
 					page.Records = append(page.Records, rec)
 				}
 			}

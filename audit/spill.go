@@ -12,20 +12,16 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/internal/atomicfile"
 )
 
 // SpillFile is the name of the spill journal in its directory.
 const SpillFile = "access-records.spill"
-
-// maxSpillLine bounds one line of the journal: a batch of MaxBatch records,
-// each well under 2 KiB.
-const maxSpillLine = MaxBatch * 2048
 
 // ErrSpillDamaged is why a spill journal does not open: a line before its
 // last one is not what was written. The records in it cannot be moved to
@@ -53,6 +49,10 @@ type Spill struct {
 	records atomic.Int64
 	// torn is how many bytes of a line cut short OpenSpill dropped.
 	torn int
+	// broken is set once a line that failed could not be cut off again:
+	// a line written after it would be read as following a damaged one,
+	// so the journal takes no more.
+	broken error
 }
 
 // heldBatch is one append the store refused: records bound for one day's
@@ -94,9 +94,9 @@ func OpenSpill(dir string) (*Spill, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open access spill journal: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLocked) {
 			return nil, fmt.Errorf("open access spill journal %s: another process uses it", path)
 		}
 		return nil, fmt.Errorf("open access spill journal %s: lock: %w", path, err)
@@ -105,6 +105,11 @@ func OpenSpill(dir string) (*Spill, error) {
 	if err := s.load(); err != nil {
 		f.Close()
 		return nil, err
+	}
+	// The file's name must be as durable as the lines synced into it.
+	if err := atomicfile.SyncDir(dir); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open access spill journal %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -194,6 +199,15 @@ func (b heldBatch) validate() error {
 	return nil
 }
 
+// size is about how many bytes the batch takes in an append.
+func (b heldBatch) size() int {
+	n := 0
+	for _, r := range b.Records {
+		n += recordSize(r.Access)
+	}
+	return n
+}
+
 func countHeld(batches []heldBatch) int {
 	n := 0
 	for _, b := range batches {
@@ -226,6 +240,9 @@ func (s *Spill) hold(b heldBatch) error {
 	line = append(line, '\n')
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.broken != nil {
+		return fmt.Errorf("hold access records in %s: %w", s.path, s.broken)
+	}
 	end, err := s.f.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return fmt.Errorf("hold access records in %s: %w", s.path, err)
@@ -238,8 +255,11 @@ func (s *Spill) hold(b heldBatch) error {
 		// The line is not known to be whole or durable, and its looks are
 		// not shown: cut it, so that the next line is not read after a
 		// damaged one.
-		s.f.Truncate(end)
-		s.f.Seek(end, io.SeekStart)
+		if terr := s.f.Truncate(end); terr != nil {
+			s.broken = fmt.Errorf("a failed line could not be cut off: %w", terr)
+		} else if _, serr := s.f.Seek(end, io.SeekStart); serr != nil {
+			s.broken = fmt.Errorf("a failed line could not be cut off: %w", serr)
+		}
 		return fmt.Errorf("hold access records in %s: %w", s.path, err)
 	}
 	s.batches = append(s.batches, b)

@@ -32,6 +32,7 @@ type faulty struct {
 	mu         sync.Mutex
 	err        error
 	afterWrite bool
+	only       string // when set, only appends to this stream fail
 }
 
 func (s *faulty) fail(err error, afterWrite bool) {
@@ -43,6 +44,9 @@ func (s *faulty) fail(err error, afterWrite bool) {
 func (s *faulty) Append(ctx context.Context, stream string, expected eventstore.Expected, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	s.mu.Lock()
 	err, afterWrite := s.err, s.afterWrite
+	if s.only != "" && stream != s.only {
+		err = nil
+	}
 	s.mu.Unlock()
 	if err != nil && !afterWrite {
 		return eventstore.AppendResult{}, err
@@ -323,6 +327,121 @@ func TestHeldRecordsAreStoredOnceWhenTheMoveIsTriedAgain(t *testing.T) {
 		t.Fatalf("log after the move was tried again: %v", got)
 	}
 	s.intact(t)
+}
+
+// A look whose own append wrote its record and then failed (a commit
+// whose answer was lost) is held with the id it was written under, so the
+// move stores it once.
+func TestALookWhoseAppendWroteAndFailedIsStoredOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newSpilling(t)
+	s.store.fail(readOnly, true)
+	first := uuid.New()
+	if err := s.log.Record(ctx, access("u-kari", first, domain.ViewParticipant)); err != nil {
+		t.Fatal(err)
+	}
+	if s.spill.Len() != 1 {
+		t.Fatalf("journal holds %d records, want the look whose answer was lost", s.spill.Len())
+	}
+	s.store.fail(nil, false)
+	second := uuid.New()
+	if err := s.log.Record(ctx, access("u-kari", second, domain.ViewParticipant)); err != nil {
+		t.Fatal(err)
+	}
+	if got := participants(s.logged(t)); len(got) != 2 || got[0] != first || got[1] != second {
+		t.Fatalf("log: %v, want each look once: %v", got, []uuid.UUID{first, second})
+	}
+	s.intact(t)
+}
+
+// While a move has stored some held records and not others, a query shows
+// each record once: those stored from the log, the rest as held.
+func TestQueryWhileAMoveIsHalfDone(t *testing.T) {
+	ctx := context.Background()
+	s := newSpilling(t)
+	s.store.fail(readOnly, false)
+	a, b, c := uuid.New(), uuid.New(), uuid.New()
+	s.set(time.Date(2026, 5, 15, 10, 0, 0, 0, time.UTC))
+	if err := s.log.Record(ctx, access("u-kari", a, domain.ViewParticipant)); err != nil {
+		t.Fatal(err)
+	}
+	s.set(time.Date(2026, 5, 16, 10, 0, 0, 0, time.UTC))
+	if err := s.log.Record(ctx, access("u-kari", b, domain.ViewParticipant)); err != nil {
+		t.Fatal(err)
+	}
+	// The 15th's stream takes writes again, the 16th's not: the next
+	// look's move stores a and stops at b, and c is held behind it.
+	s.store.mu.Lock()
+	s.store.only = domain.AccessLogStream(mustDate(t, 2026, 5, 16))
+	s.store.mu.Unlock()
+	if err := s.log.Record(ctx, access("u-kari", c, domain.ViewParticipant)); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.log.Query(ctx, audit.Query{From: time.Date(2026, 5, 15, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range page.Records {
+		got = append(got, fmt.Sprintf("%v held=%v", r.ParticipantID, r.Held))
+	}
+	want := []string{fmt.Sprintf("%v held=false", a), fmt.Sprintf("%v held=true", b), fmt.Sprintf("%v held=true", c)}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("query while half moved:\n got %v\nwant %v", got, want)
+	}
+}
+
+// A move of many large records goes in appends the store takes: a
+// caseload page lists up to 500 participants, and 512 of those would
+// not fit in one.
+func TestHeldPagesMoveInAppendsOfBoundedSize(t *testing.T) {
+	ctx := context.Background()
+	s := newSpilling(t)
+	s.store.fail(readOnly, false)
+	reader := domain.Actor{UserID: "u-kari", Role: "caseworker", Office: "oslo"}
+	const pages = 60
+	for range pages {
+		look := access("u-kari", uuid.Nil, domain.ViewCaseload).Record
+		look.Participants = make([]uuid.UUID, domain.MaxListedParticipants)
+		for i := range look.Participants {
+			look.Participants[i] = uuid.New()
+		}
+		if err := s.log.RecordAll(ctx, reader, uuid.New(), []domain.AccessRecorded{look}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.store.fail(nil, false)
+	sizes := &sizing{Store: s.store}
+	s.store.Store, sizes.Store = sizes, s.store.Store
+	if err := s.log.Record(ctx, access("u-kari", uuid.New(), domain.ViewParticipant)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.logged(t)); n != pages+1 {
+		t.Fatalf("the log holds %d records, want %d", n, pages+1)
+	}
+	for _, b := range sizes.bytes {
+		if b > 2<<20 {
+			t.Fatalf("an append of %d bytes, over twice the bound of 1 MiB (a store is asked to take 4 MiB); appends: %v", b, sizes.bytes)
+		}
+	}
+	if len(sizes.bytes) < 3 {
+		t.Fatalf("%d appends for %d pages of 500 and a look, want them split: %v", len(sizes.bytes), pages, sizes.bytes)
+	}
+}
+
+// sizing records the bytes of every append it passes on.
+type sizing struct {
+	eventstore.Store
+	bytes []int
+}
+
+func (s *sizing) Append(ctx context.Context, stream string, expected eventstore.Expected, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	n := 0
+	for _, e := range events {
+		n += len(e.Data) + len(e.Metadata)
+	}
+	s.bytes = append(s.bytes, n)
+	return s.Store.Append(ctx, stream, expected, events...)
 }
 
 func TestRetryHeldMovesRecordsWithoutANewLook(t *testing.T) {

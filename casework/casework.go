@@ -158,7 +158,10 @@ func New(store eventstore.Store, opts Options) (*Service, error) {
 func (s *Service) Now() time.Time { return s.now() }
 
 // Today is the current business date.
-func (s *Service) Today() domain.Date { return domain.DateIn(s.now(), s.loc) }
+func (s *Service) Today() domain.Date { return s.DateOf(s.now()) }
+
+// DateOf is the business date (Europe/Oslo) at t.
+func (s *Service) DateOf(t time.Time) domain.Date { return domain.DateIn(t, s.loc) }
 
 // Load returns the decoded history of a stream and its revision; a stream
 // without events is ErrNotFound.

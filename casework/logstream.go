@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/google/uuid"
-
 	"github.com/caseledger/caseledger/chain"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/eventstore"
@@ -57,17 +55,6 @@ func (l *logHeads) forget(stream string) {
 	delete(l.heads, stream)
 }
 
-// replays reports whether any stamp names its event's id: an append that
-// may repeat one the store took already.
-func replays(stamps []Stamp) bool {
-	for _, st := range stamps {
-		if st.EventID != uuid.Nil {
-			return true
-		}
-	}
-	return false
-}
-
 // AppendLog appends events to a log stream: one that only grows and whose
 // history no decision reads (the access log's day streams). Where Execute
 // keeps a stream's decoded history, AppendLog keeps only its head (the
@@ -108,13 +95,13 @@ func (s *Service) AppendLog(ctx context.Context, stream string, req Request, eve
 		if err != nil {
 			return Result{}, fmt.Errorf("append to log %s: %w", stream, err)
 		}
-		if replays(req.Stamps) {
-			// The store may have kept these ids from an earlier append that
-			// failed late and written nothing now: what was encoded here
-			// is not necessarily the stream's head.
-			s.logs.forget(stream)
-		} else {
+		if res.Revision == uint64(head.revision+int64(len(data))) {
 			s.logs.put(stream, logHead{revision: int64(res.Revision), digest: chain.OfData(data[len(data)-1])})
+		} else {
+			// The store had these ids already (stamps that name them, from
+			// an earlier append that failed having written) and wrote
+			// nothing: what was encoded here is not the stream's head.
+			s.logs.forget(stream)
 		}
 		out := Result{Stream: stream, Revision: res.Revision, Position: res.Position}
 		for _, d := range data {

@@ -16,7 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/caseledger/caseledger/personaldata/internal/atomicfile"
+	"github.com/caseledger/caseledger/internal/atomicfile"
 )
 
 // KeySize is the size in bytes of master keys and data keys: AES-256.

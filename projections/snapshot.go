@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/caseledger/caseledger/internal/atomicfile"
 )
 
 // A snapshot file is a header, the projection's own bytes, and a CRC-32C
@@ -87,19 +89,7 @@ func writeSnapshot(dir string, p Projection, h snapshotHeader) (err error) {
 	if err := os.Rename(tmp.Name(), snapshotPath(dir, h.name)); err != nil {
 		return fmt.Errorf("snapshot %s: %w", h.name, err)
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
+	return atomicfile.SyncDir(dir)
 }
 
 // readSnapshot restores p from its snapshot in dir and returns the

@@ -255,6 +255,11 @@ func TestFaultDiskFull(t *testing.T) {
 	if r := c.do(http.MethodGet, "/v1/caseload", tk.lead, nil, ""); r.status != http.StatusOK {
 		t.Errorf("the caseload on a full disk: %s", r)
 	}
+	// The store refused at least one of their records (the other may
+	// fit into pages the refused write's rollback freed): it is held.
+	if held := scrape(t, c, "caseledger_access_records_held"); held < 1 {
+		t.Errorf("caseledger_access_records_held = %v after two looks on a full disk, want at least 1", held)
+	}
 
 	// The fix: no restart.
 	if err := os.Remove(ballast); err != nil {

@@ -12,7 +12,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,13 +84,6 @@ func openSpill(dir, dataDir string, log *slog.Logger) (*audit.Spill, error) {
 	}
 	log.Info("access spill journal", "journal", spill.Path(), "held", spill.Len())
 	return spill, nil
-}
-
-// sameFileSystem reports whether a and b are on one file system; false
-// when either cannot be looked at.
-func sameFileSystem(a, b string) bool {
-	var sa, sb syscall.Stat_t
-	return syscall.Stat(a, &sa) == nil && syscall.Stat(b, &sb) == nil && sa.Dev == sb.Dev
 }
 
 // serveGCPercent is the collector's setting for a server when GOGC is not

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"os"
 	"path/filepath"
 	"syscall"
 
@@ -19,7 +20,8 @@ func diskCause(path string) error {
 	switch {
 	case st.Flags&unix.ST_RDONLY != 0:
 		return syscall.EROFS
-	case st.Bavail == 0:
+	case st.Bavail == 0 && (os.Geteuid() != 0 || st.Bfree == 0):
+		// Root may still write into the blocks kept for it.
 		return syscall.ENOSPC
 	}
 	return nil

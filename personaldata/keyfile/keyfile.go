@@ -26,8 +26,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/caseledger/caseledger/internal/atomicfile"
 	"github.com/caseledger/caseledger/personaldata"
-	"github.com/caseledger/caseledger/personaldata/internal/atomicfile"
 )
 
 // format names the layout of a key file; it changes when the layout does.
