@@ -245,6 +245,13 @@ var (
 	ErrInvalidReadRange = errors.New("invalid read options")
 )
 
+// Resubscriber is a store whose subscriptions resume by themselves after
+// its server dropped them (EventStoreDB); Resubscriptions counts those
+// since it opened. A store that is not one never drops a subscription.
+type Resubscriber interface {
+	Resubscriptions() uint64
+}
+
 // IsStorageFault reports whether err, however wrapped (the stores wrap
 // *os.PathError in their own errors), is what a file system answers when
 // the medium is at fault, not the request: full, read-only, failing, over

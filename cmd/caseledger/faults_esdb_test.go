@@ -116,6 +116,9 @@ func TestFaultEventStoreDBDown(t *testing.T) {
 			t.Errorf("participant %s: last contact %q in the caseload, last meeting on %s", row.ID, row.LastContact, want)
 		}
 	}
+	if n := scrape(t, c, "caseledger_eventstore_subscription_reconnects_total"); n < 1 {
+		t.Errorf("caseledger_eventstore_subscription_reconnects_total = %v after the server came back, want at least 1", n)
+	}
 	srv.stop(t)
 
 	store, err := esdb.Open(context.Background(), es.ConnectionString(), esdb.Options{})

@@ -83,6 +83,7 @@ func TestMetricsScrape(t *testing.T) {
 		`caseledger_projection_lag_positions{projection="caseload"}`,
 		`caseledger_projection_lag_up 1`,
 		`caseledger_access_records_held 0`,
+		`caseledger_eventstore_subscription_reconnects_total 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(scrape, want) {

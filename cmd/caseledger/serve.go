@@ -350,6 +350,18 @@ func newMetrics(store eventstore.Store, runner *projections.Runner, spill *audit
 	); err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
 	}
+	// An embedded store's subscriptions are in-process and never drop:
+	// its counter stays 0, so a dashboard reads the same on either store.
+	resubscriptions := func() float64 { return 0 }
+	if r, ok := store.(eventstore.Resubscriber); ok {
+		resubscriptions = func() float64 { return float64(r.Resubscriptions()) }
+	}
+	if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "caseledger_eventstore_subscription_reconnects_total",
+		Help: "Subscriptions to the event store resumed after its server dropped them or could not be reached.",
+	}, resubscriptions)); err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
 	if spill != nil {
 		held := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "caseledger_access_records_held",

@@ -138,7 +138,15 @@ type Store struct {
 	probe    chan struct{} // non-nil while a probe is in flight; closed when it ends
 	probeErr error         // why the last probe failed
 	probeAt  time.Time
+
+	// resubscribed counts the subscriptions resumed after the server
+	// dropped them (Resubscriptions).
+	resubscribed atomic.Uint64
 }
+
+// Resubscriptions is how many times a subscription of this store resumed
+// after the server dropped it or could not be reached, since it opened.
+func (s *Store) Resubscriptions() uint64 { return s.resubscribed.Load() }
 
 // clientSlot is one client and the calls using it. A client is closed only
 // once nothing uses it: closing it while a call waits to reach its

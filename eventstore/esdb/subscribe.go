@@ -181,6 +181,7 @@ func (sub *subscription) pump(ctx context.Context, ks *kurrent.Subscription) {
 			}
 			ks, err = sub.subscribe(ctx)
 			if err == nil {
+				sub.s.resubscribed.Add(1)
 				log.Info("EventStoreDB subscription resumed", "after", sub.last.Commit)
 				break
 			}
