@@ -370,8 +370,8 @@ func (l *Log) RetryHeld(ctx context.Context, every time.Duration) {
 			continue // the writer moves them before its next append
 		}
 		if err := l.moveHeldRecovering(ctx); err != nil {
-			// Expected while the store is down; anything else keeps every
-			// later look waiting, and needs an operator.
+			// Expected while the store is down; anything else refuses
+			// every later look until an operator has seen to it.
 			level := slog.LevelWarn
 			if storeRefused(err) {
 				level = slog.LevelDebug

@@ -45,7 +45,7 @@ type Spill struct {
 
 	mu      sync.Mutex
 	batches []heldBatch
-	// records counts the records held, for metrics and readiness.
+	// records counts the records held (Len), read without the lock.
 	records atomic.Int64
 	// torn is how many bytes of a line cut short OpenSpill dropped.
 	torn int

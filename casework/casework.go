@@ -350,12 +350,12 @@ func (s *Service) encode(ctx context.Context, h history, events []domain.Event, 
 		if req.Stamps != nil {
 			stamp = req.Stamps[i]
 		}
-		id, at := ids.id(i), now
-		if stamp.EventID != uuid.Nil {
-			id = stamp.EventID
+		id, at := stamp.EventID, stamp.At
+		if id == uuid.Nil {
+			id = ids.id(i)
 		}
-		if !stamp.At.IsZero() {
-			at = stamp.At
+		if at.IsZero() {
+			at = now
 		}
 		switch {
 		case !domain.HasPersonal(ev):
