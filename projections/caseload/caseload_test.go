@@ -543,3 +543,68 @@ func TestPagesFollowTheFullSortOfEveryColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestACaseworkersListIsTheirRowsOfTheOffice: a caseworker's list (read
+// from the index of each user's rows) is the office's list filtered to
+// the rows whose team has them, through assignments, unassignments,
+// re-enrolment in another office, a correction that recomputes the row,
+// and a restart from the snapshot.
+func TestACaseworkersListIsTheirRowsOfTheOffice(t *testing.T) {
+	f := newFixture(t)
+	users := []string{"u-kari", "u-ola", "u-per"}
+	a := f.enrol(t, "oslo", "2026-01-05", false, "u-kari", "u-ola")
+	b := f.enrol(t, "oslo", "2026-02-05", false, "u-ola")
+	c := f.enrol(t, "bergen", "2026-02-05", false, "u-kari")
+	e := f.enrol(t, "oslo", "2026-03-05", false)
+	today := "2026-05-15"
+	check := func(t *testing.T, step string) {
+		t.Helper()
+		f.sync(t)
+		for _, office := range []string{"oslo", "bergen"} {
+			for _, u := range users {
+				mine := list(t, f.model, today, func(q *caseload.Query) { q.Scope = caseload.Scope{Office: office, Caseworker: u}; q.Limit = caseload.MaxLimit })
+				filtered := list(t, f.model, today, func(q *caseload.Query) {
+					q.Scope = caseload.Scope{Office: office}
+					q.Caseworkers = []string{u}
+					q.Limit = caseload.MaxLimit
+				})
+				var got, want []uuid.UUID
+				for _, r := range mine.Rows {
+					got = append(got, r.ID)
+				}
+				for _, r := range filtered.Rows {
+					want = append(want, r.ID)
+				}
+				if !slices.Equal(got, want) || mine.Total != filtered.Total || mine.Counts.Total != filtered.Total {
+					t.Fatalf("%s: %s's list in %s: %v (total %d, counted %d), want %v (total %d)", step, u, office, got, mine.Total, mine.Counts.Total, want, filtered.Total)
+				}
+			}
+		}
+	}
+	check(t, "enrolled")
+	do(t, b, domain.AssignCaseworker, domain.AssignCaseworkerCommand{UserID: "u-per", Role: domain.CaseworkerRoles()[0], Date: d(t, "2026-03-01")})
+	do(t, e, domain.AssignCaseworker, domain.AssignCaseworkerCommand{UserID: "u-kari", Role: domain.CaseworkerRoles()[0], Date: d(t, "2026-03-05")})
+	check(t, "assigned")
+	do(t, a, domain.AssignCaseworker, domain.AssignCaseworkerCommand{UserID: "u-per", Role: domain.CaseworkerRoles()[1], Date: d(t, "2026-03-06")})
+	do(t, a, domain.UnassignCaseworker, domain.UnassignCaseworkerCommand{UserID: "u-ola", Date: d(t, "2026-03-07")})
+	check(t, "a caseworker assigned, another unassigned")
+	c.exit(t, "2026-04-01")
+	do(t, c, domain.Enrol, domain.EnrolCommand{
+		Programme: "hope-bergen", Office: "oslo", EnrolledOn: d(t, "2026-04-10"),
+		ReferralSource: domain.ReferralSources()[0],
+		Profile: domain.Profile{BirthYear: 1990, Gender: domain.Genders()[0], RegionOfBirth: domain.RegionsOfBirth()[0],
+			IncomeSource: domain.IncomeSources()[0], NorwegianLevel: domain.NorwegianLevels()[0], EducationLevel: domain.EducationLevels()[0]},
+		Personal: &domain.EnrolmentPersonal{Name: "Test Person"},
+	})
+	check(t, "re-enrolled in another office")
+	m := a.meeting(t, "2026-04-02", "")
+	f.exec(t, a.id, func(h []domain.Recorded, today domain.Date) ([]domain.Event, error) {
+		return domain.VoidEntry(h, domain.VoidEntryCommand{EntryID: m.EventIDs[0], Reason: domain.VoidReasons()[0]}, today)
+	})
+	check(t, "a void recomputed the row")
+	stopAndRestart(t, f)
+	check(t, "restarted from the snapshot")
+	do(t, b, domain.UnassignCaseworker, domain.UnassignCaseworkerCommand{UserID: "u-ola", Date: d(t, "2026-05-01")})
+	do(t, b, domain.UnassignCaseworker, domain.UnassignCaseworkerCommand{UserID: "u-per", Date: d(t, "2026-05-01")})
+	check(t, "the last members of a team unassigned after the restart")
+}

@@ -255,11 +255,18 @@ func (m *Model) fold(r *record, typ string, p *payload) error {
 				return nil
 			}
 		}
-		r.Team = append(r.Team, member{User: m.intern(p.UserID), Role: p.Role})
+		user := m.intern(p.UserID)
+		r.Team = append(r.Team, member{User: user, Role: p.Role})
 		sortTeam(r.Team)
+		if o := m.indexed(r); o != nil {
+			o.addMember(user, r)
+		}
 	case domain.TypeCaseworkerUnassigned:
 		for i := range r.Team {
 			if r.Team[i].User == p.UserID {
+				if o := m.indexed(r); o != nil {
+					o.removeMember(r.Team[i].User, r)
+				}
 				r.Team = append(r.Team[:i:i], r.Team[i+1:]...)
 				break
 			}
@@ -454,6 +461,43 @@ func (m *Model) intern(s string) string {
 type officeRows struct {
 	rows []*record
 	slot map[uuid.UUID]int
+	// byUser are the rows of each member of a team here: a caseworker's
+	// list reads their own few rows, not the office's thousands (which
+	// took a tenth of the server's time in the caseworkers' load mix).
+	// A user is in few teams, so a row is found in theirs by a scan.
+	byUser map[string][]*record
+}
+
+func (o *officeRows) addMember(user string, r *record) {
+	o.byUser[user] = append(o.byUser[user], r)
+}
+
+func (o *officeRows) removeMember(user string, r *record) {
+	rows := o.byUser[user]
+	i := slices.Index(rows, r)
+	if i < 0 {
+		return
+	}
+	last := len(rows) - 1
+	rows[i] = rows[last]
+	rows[last] = nil
+	if last == 0 {
+		delete(o.byUser, user)
+		return
+	}
+	o.byUser[user] = rows[:last]
+}
+
+// indexed returns r's office when r is in its index.
+func (m *Model) indexed(r *record) *officeRows {
+	o := m.byOffice[r.Office]
+	if o == nil {
+		return nil
+	}
+	if i, ok := o.slot[r.ID]; ok && o.rows[i] == r {
+		return o
+	}
+	return nil
 }
 
 func (m *Model) index(r *record) {
@@ -462,15 +506,30 @@ func (m *Model) index(r *record) {
 	}
 	o := m.byOffice[r.Office]
 	if o == nil {
-		o = &officeRows{slot: map[uuid.UUID]int{}}
+		o = &officeRows{slot: map[uuid.UUID]int{}, byUser: map[string][]*record{}}
 		m.byOffice[r.Office] = o
 	}
 	if i, ok := o.slot[r.ID]; ok {
+		for _, mb := range o.rows[i].Team {
+			o.removeMember(mb.User, o.rows[i])
+		}
 		o.rows[i] = r
-		return
+	} else {
+		o.slot[r.ID] = len(o.rows)
+		o.rows = append(o.rows, r)
 	}
-	o.slot[r.ID] = len(o.rows)
-	o.rows = append(o.rows, r)
+	for _, mb := range r.Team {
+		o.addMember(mb.User, r)
+	}
+}
+
+// userRows returns the enrolled rows of an office whose team has user;
+// the caller holds the lock.
+func (m *Model) userRows(office, user string) []*record {
+	if o := m.byOffice[office]; o != nil {
+		return o.byUser[user]
+	}
+	return nil
 }
 
 // officeRows returns an office's enrolled rows; the caller holds the lock.
@@ -489,6 +548,9 @@ func (m *Model) unindex(r *record) {
 	i, ok := o.slot[r.ID]
 	if !ok {
 		return
+	}
+	for _, mb := range o.rows[i].Team {
+		o.removeMember(mb.User, o.rows[i])
 	}
 	last := len(o.rows) - 1
 	o.rows[i] = o.rows[last]

@@ -501,10 +501,7 @@ func (m *Model) List(q Query) (Page, error) {
 	// costs more than the scan and its garbage.
 	top := pageHeap{desc: q.Desc, entries: make([]entry, 0, q.Limit+1)}
 	total := 0
-	for _, r := range m.officeRows(q.Scope.Office) {
-		if q.Scope.Caseworker != "" && !r.assigned(q.Scope.Caseworker) {
-			continue
-		}
+	for _, r := range m.scopeRows(q.Scope) {
 		f := r.flags(today)
 		st := r.status()
 		byStatus[slices.Index(statuses[:], st)]++
@@ -631,10 +628,17 @@ func (m *Model) Rows(scope Scope, today domain.Date) []Row {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []Row
-	for _, r := range m.officeRows(scope.Office) {
-		if scope.Caseworker == "" || r.assigned(scope.Caseworker) {
-			out = append(out, r.view(dayOf(today)))
-		}
+	for _, r := range m.scopeRows(scope) {
+		out = append(out, r.view(dayOf(today)))
 	}
 	return out
+}
+
+// scopeRows are the enrolled rows of scope, unordered; the caller holds
+// the lock.
+func (m *Model) scopeRows(scope Scope) []*record {
+	if scope.Caseworker != "" {
+		return m.userRows(scope.Office, scope.Caseworker)
+	}
+	return m.officeRows(scope.Office)
 }
