@@ -562,7 +562,10 @@ func TestACaseworkersListIsTheirRowsOfTheOffice(t *testing.T) {
 		f.sync(t)
 		for _, office := range []string{"oslo", "bergen"} {
 			for _, u := range users {
-				mine := list(t, f.model, today, func(q *caseload.Query) { q.Scope = caseload.Scope{Office: office, Caseworker: u}; q.Limit = caseload.MaxLimit })
+				mine := list(t, f.model, today, func(q *caseload.Query) {
+					q.Scope = caseload.Scope{Office: office, Caseworker: u}
+					q.Limit = caseload.MaxLimit
+				})
 				filtered := list(t, f.model, today, func(q *caseload.Query) {
 					q.Scope = caseload.Scope{Office: office}
 					q.Caseworkers = []string{u}
