@@ -321,14 +321,19 @@ func (l *Log) moveHeld(ctx context.Context) error {
 			end++
 		}
 		err := l.appendHeld(ctx, held[start:end])
-		if end-start > 1 && (errors.Is(err, eventstore.ErrIdempotency) || errors.Is(err, eventstore.ErrEventTooLarge)) {
+		if errors.Is(err, eventstore.ErrIdempotency) || errors.Is(err, eventstore.ErrEventTooLarge) {
 			// Part of this append was stored by an earlier move grouped
 			// otherwise, or the store takes less at once than the bound
-			// here: each batch went to the store alone once, and is whole
-			// in it or absent.
+			// here: the records go one at a time. Each keeps its id, so
+			// each is stored once whether it was before or not.
 			err = nil
 			for i := start; i < end && err == nil; i++ {
-				err = l.appendHeld(ctx, held[i:i+1])
+				for j := range held[i].Records {
+					one := heldBatch{Day: held[i].Day, Records: held[i].Records[j : j+1]}
+					if err = l.appendHeld(ctx, []heldBatch{one}); err != nil {
+						break
+					}
+				}
 			}
 		}
 		if err != nil {

@@ -106,8 +106,9 @@ func OpenSpill(dir string) (*Spill, error) {
 		f.Close()
 		return nil, err
 	}
-	// The file's name must be as durable as the lines synced into it.
-	if err := atomicfile.SyncDir(dir); err != nil {
+	// The file's name, and the directory's if it was just made, must be
+	// as durable as the lines synced into it.
+	if err := errors.Join(atomicfile.SyncDir(dir), atomicfile.SyncDir(filepath.Dir(dir))); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open access spill journal %s: %w", path, err)
 	}
@@ -291,6 +292,7 @@ func (s *Spill) release() error {
 	}
 	s.batches = nil
 	s.records.Store(0)
+	s.broken = nil // whatever could not be cut off is gone with the rest
 	return nil
 }
 

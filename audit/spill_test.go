@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -601,4 +602,45 @@ func mustDate(t *testing.T, y int, m time.Month, d int) domain.Date {
 		t.Fatal(err)
 	}
 	return day
+}
+
+// limited refuses appends of more than max events, as a store whose
+// largest append is smaller than the Log's bound does.
+type limited struct {
+	eventstore.Store
+	max int
+}
+
+func (s limited) Append(ctx context.Context, stream string, expected eventstore.Expected, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if len(events) > s.max {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, eventstore.ErrEventTooLarge)
+	}
+	return s.Store.Append(ctx, stream, expected, events...)
+}
+
+// A held batch larger than the store takes at once moves a record at a
+// time, each once, rather than keeping every later look waiting.
+func TestAHeldBatchTooLargeForTheStoreMovesARecordAtATime(t *testing.T) {
+	ctx := context.Background()
+	s := newSpilling(t)
+	s.store.fail(readOnly, false)
+	reader := domain.Actor{UserID: "u-kari", Role: "caseworker", Office: "oslo"}
+	ids := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	var looks []domain.AccessRecorded
+	for _, id := range ids {
+		looks = append(looks, access("u-kari", id, domain.ViewParticipant).Record)
+	}
+	if err := s.log.RecordAll(ctx, reader, uuid.New(), looks); err != nil {
+		t.Fatal(err)
+	}
+	s.store.fail(nil, false)
+	s.store.Store = limited{Store: s.store.Store, max: 1}
+	last := uuid.New()
+	if err := s.log.Record(ctx, access("u-kari", last, domain.ViewParticipant)); err != nil {
+		t.Fatalf("a look after a held batch the store takes only a record at a time: %v", err)
+	}
+	if got := participants(s.logged(t)); !slices.Equal(got, append(ids, last)) {
+		t.Fatalf("log: %v, want %v", got, append(ids, last))
+	}
+	s.intact(t)
 }
