@@ -71,11 +71,11 @@ type Log struct {
 
 // pending is one caller's records on their way to the store.
 type pending struct {
-	ctx    context.Context
-	stamp  casework.Stamp
-	events []domain.Event
-	size   int        // about, in bytes (recordSize)
-	done   chan error // receives the outcome once; buffered
+	ctx     context.Context
+	stamp   casework.Stamp // who looked, and in which request
+	records []domain.AccessRecorded
+	size    int        // about, in bytes (recordSize)
+	done    chan error // receives the outcome once; buffered
 }
 
 // Options are a Log's optional parts.
@@ -139,14 +139,11 @@ func (l *Log) RecordAll(ctx context.Context, reader domain.Actor, correlationID 
 		return nil
 	}
 	view := records[0].View
-	events := make([]domain.Event, 0, len(records))
 	size := 0
 	for _, rec := range records {
-		evs, err := domain.RecordAccess(rec)
-		if err != nil {
+		if _, err := domain.RecordAccess(rec); err != nil {
 			return fmt.Errorf("record %s access: malformed record: %v", rec.View, err)
 		}
-		events = append(events, evs...)
 		size += recordSize(rec)
 	}
 	if err := ctx.Err(); err != nil {
@@ -155,7 +152,7 @@ func (l *Log) RecordAll(ctx context.Context, reader domain.Actor, correlationID 
 	if correlationID == uuid.Nil {
 		correlationID = uuid.New()
 	}
-	p := &pending{ctx: ctx, stamp: casework.Stamp{Actor: reader, CorrelationID: correlationID}, events: events, size: size, done: make(chan error, 1)}
+	p := &pending{ctx: ctx, stamp: casework.Stamp{Actor: reader, CorrelationID: correlationID}, records: records, size: size, done: make(chan error, 1)}
 	l.mu.Lock()
 	l.queue = append(l.queue, p)
 	start := !l.writing
@@ -217,11 +214,11 @@ func (l *Log) take() []*pending {
 			p.done <- fmt.Errorf("%w: %w", ErrNotRecorded, err)
 			continue
 		}
-		if len(batch) > 0 && (n+len(p.events) > MaxBatch || size+p.size > maxBatchBytes) {
+		if len(batch) > 0 && (n+len(p.records) > MaxBatch || size+p.size > maxBatchBytes) {
 			break
 		}
 		batch = append(batch, p)
-		n += len(p.events)
+		n += len(p.records)
 		size += p.size
 	}
 	// The rest moves to the front so that the queue's array is reused
@@ -245,49 +242,33 @@ func (l *Log) append(batch []*pending) error {
 	// append that fails having written (a commit whose answer was lost)
 	// and is then held stores the record once when it moves, since the
 	// store keeps an id once.
-	var events []domain.Event
-	var stamps []casework.Stamp
 	at := l.svc.Now().UTC()
+	b := heldBatch{Day: l.svc.DateOf(at)}
 	for _, p := range batch {
-		events = append(events, p.events...)
-		for range p.events {
-			st := p.stamp
-			st.At, st.EventID = at, uuid.New()
-			stamps = append(stamps, st)
+		for _, rec := range p.records {
+			b.Records = append(b.Records, heldRecord{EventID: uuid.New(), At: at, Actor: p.stamp.Actor, CorrelationID: p.stamp.CorrelationID, Access: rec})
 		}
 	}
 	ctx, done := batchContext(batch)
 	defer done()
-	first := batch[0].stamp
-	day := l.svc.DateOf(at)
 	if l.spill != nil && l.spill.Len() > 0 {
 		if err := l.moveHeld(ctx); err != nil {
-			return l.hold(day, events, stamps, err)
+			return l.hold(b, err)
 		}
 	}
-	_, err := l.svc.AppendLog(ctx, domain.AccessLogStream(day), casework.Request{Actor: first.Actor, CorrelationID: first.CorrelationID, Stamps: stamps}, events)
-	if err != nil {
-		return l.hold(day, events, stamps, err)
+	if err := l.appendBatches(ctx, []heldBatch{b}); err != nil {
+		return l.hold(b, err)
 	}
 	return nil
 }
 
-// hold writes to the spill journal the records whose append failed with
+// hold writes to the spill journal the batch whose append failed with
 // cause, if the journal is there and cause is the store's (its disk or its
 // reach), not the records'; it returns nil once they are durable there,
 // else what the callers must not show for.
-func (l *Log) hold(day domain.Date, events []domain.Event, stamps []casework.Stamp, cause error) error {
+func (l *Log) hold(b heldBatch, cause error) error {
 	if l.spill == nil || !storeRefused(cause) {
 		return fmt.Errorf("%w: %w", ErrNotRecorded, cause)
-	}
-	b := heldBatch{Day: day, Records: make([]heldRecord, len(events))}
-	for i, ev := range events {
-		rec, ok := ev.(domain.AccessRecorded)
-		if !ok {
-			return fmt.Errorf("%w: hold a %s: only access records are held", ErrNotRecorded, ev.EventType())
-		}
-		st := stamps[i]
-		b.Records[i] = heldRecord{EventID: st.EventID, At: st.At, Actor: st.Actor, CorrelationID: st.CorrelationID, Access: rec}
 	}
 	was := l.spill.Len()
 	if err := l.spill.hold(b); err != nil {
@@ -320,21 +301,13 @@ func (l *Log) moveHeld(ctx context.Context) error {
 			size += held[end].size()
 			end++
 		}
-		err := l.appendHeld(ctx, held[start:end])
+		err := l.appendBatches(ctx, held[start:end])
 		if errors.Is(err, eventstore.ErrIdempotency) || errors.Is(err, eventstore.ErrEventTooLarge) {
 			// Part of this append was stored by an earlier move grouped
 			// otherwise, or the store takes less at once than the bound
 			// here: the records go one at a time. Each keeps its id, so
 			// each is stored once whether it was before or not.
-			err = nil
-			for i := start; i < end && err == nil; i++ {
-				for j := range held[i].Records {
-					one := heldBatch{Day: held[i].Day, Records: held[i].Records[j : j+1]}
-					if err = l.appendHeld(ctx, []heldBatch{one}); err != nil {
-						break
-					}
-				}
-			}
+			err = l.appendOneByOne(ctx, held[start:end])
 		}
 		if err != nil {
 			return fmt.Errorf("move held access records: %w", err)
@@ -398,8 +371,9 @@ func (l *Log) moveHeldRecovering(ctx context.Context) (err error) {
 	return l.moveHeld(ctx)
 }
 
-// appendHeld appends batches of one day as they were held.
-func (l *Log) appendHeld(ctx context.Context, batches []heldBatch) error {
+// appendBatches appends batches of one day in one append, each record
+// stamped as it was taken or held.
+func (l *Log) appendBatches(ctx context.Context, batches []heldBatch) error {
 	var events []domain.Event
 	var stamps []casework.Stamp
 	for _, b := range batches {
@@ -411,6 +385,18 @@ func (l *Log) appendHeld(ctx context.Context, batches []heldBatch) error {
 	first := stamps[0]
 	_, err := l.svc.AppendLog(ctx, domain.AccessLogStream(batches[0].Day), casework.Request{Actor: first.Actor, CorrelationID: first.CorrelationID, Stamps: stamps}, events)
 	return err
+}
+
+// appendOneByOne appends each record of batches alone.
+func (l *Log) appendOneByOne(ctx context.Context, batches []heldBatch) error {
+	for _, b := range batches {
+		for i := range b.Records {
+			if err := l.appendBatches(ctx, []heldBatch{{Day: b.Day, Records: b.Records[i : i+1]}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // batchContext is the context of a batch's append: it carries the first

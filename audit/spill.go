@@ -55,15 +55,15 @@ type Spill struct {
 	broken error
 }
 
-// heldBatch is one append the store refused: records bound for one day's
-// stream.
+// heldBatch is access records bound for one day's stream, stamped: the
+// Log appends it, or holds it here when the store refuses it.
 type heldBatch struct {
 	Day     domain.Date  `json:"day"`
 	Records []heldRecord `json:"records"`
 }
 
-// heldRecord is an access record with what its append would have stamped
-// it with. Its id is fixed here, so that moving it to the log twice (after
+// heldRecord is an access record with what its append stamps it with. Its
+// id is fixed before the first attempt, so that appending it again (after
 // a failure that wrote it anyway) stores it once.
 type heldRecord struct {
 	EventID       uuid.UUID             `json:"event_id"`
@@ -189,8 +189,7 @@ func (b heldBatch) validate() error {
 		return errors.New("a batch names its day and holds records")
 	}
 	for i, r := range b.Records {
-		switch {
-		case r.EventID == uuid.Nil || r.CorrelationID == uuid.Nil || r.At.IsZero() || r.Actor.UserID == "" || r.Actor.Role == "":
+		if r.EventID == uuid.Nil || r.CorrelationID == uuid.Nil || r.At.IsZero() || r.Actor.UserID == "" || r.Actor.Role == "" {
 			return fmt.Errorf("record %d: id, time, actor and correlation id are required", i)
 		}
 		if err := r.Access.Validate(); err != nil {
