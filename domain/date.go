@@ -113,8 +113,8 @@ func (d Date) String() string {
 }
 
 // appendTo appends "YYYY-MM-DD" to b. Dates are written for every row of
-// every answer and stream name; formatting them with fmt cost a tenth of
-// the server's time in the caseworkers' mix.
+// every answer and stream name; formatting them with fmt cost about 5 %
+// of the server's time in the caseworkers' mix.
 func (d Date) appendTo(b []byte) []byte {
 	y := d.year
 	b = append(b, byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')

@@ -212,9 +212,10 @@ func serve(ctx context.Context, e *env, idf *identityFlags, srvf *serverFlags, o
 	if spill != nil {
 		// Held access records move to the log once it takes writes, even
 		// if no look comes to move them; stopped before the store closes.
+		rctx, stopRetry := context.WithCancel(context.WithoutCancel(ctx))
 		retryDone := make(chan struct{})
-		go func() { defer close(retryDone); a.AccessLog().RetryHeld(pctx, spillRetry) }()
-		defer func() { stopProjections(); <-retryDone }()
+		go func() { defer close(retryDone); a.AccessLog().RetryHeld(rctx, spillRetry) }()
+		defer func() { stopRetry(); <-retryDone }()
 	}
 
 	var lc net.ListenConfig
